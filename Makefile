@@ -1,0 +1,57 @@
+# Two commands: `make lab` (run the course) and `make test` (run every test).
+# Both create .venv/ and install the project into it the first time.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TORCH_VERSION ?= 2.13.0
+TORCHVISION_VERSION ?= 0.28.0
+PYTEST_ARGS ?=
+
+# PyTorch and torchvision must come as a matching pair. By default both come
+# from PyPI. A CPU-only torch wheel of the same version (local tag "+cpu"),
+# if pip finds one in a local wheel folder, has no torchvision on PyPI that
+# works with it, so it is excluded. For a lean CPU-only install on Linux, pass
+# the PyTorch CPU index: make lab TORCH_INDEX=https://download.pytorch.org/whl/cpu
+ifdef TORCH_INDEX
+TORCH_PAIR := --index-url $(TORCH_INDEX) torch==$(TORCH_VERSION) torchvision==$(TORCHVISION_VERSION)
+else
+TORCH_PAIR := "torch==$(TORCH_VERSION),!=$(TORCH_VERSION)+cpu" torchvision==$(TORCHVISION_VERSION)
+endif
+
+.PHONY: install lab test notebooks benchmark lint clean-venv
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install $(TORCH_PAIR)
+	$(BIN)/python -m pip install -e ".[test]"
+	$(BIN)/python -c "import torch, torchvision; torchvision.ops.nms(torch.zeros(1, 4), torch.zeros(1), 0.5); print('torch', torch.__version__, '/ torchvision', torchvision.__version__, 'work together')"
+	touch $@
+
+lab: install
+	cd notebooks && ../$(BIN)/jupyter lab 00_start_here.ipynb
+
+# Notebooks run on the fixed offline MNIST sample under test, so the pinned
+# outputs are the same on every machine, with or without network.
+test: install
+	$(BIN)/ruff check vaelib tests benchmarks
+	VAELIB_MNIST=sample $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Re-execute every notebook in place (outputs saved), as the tests see them.
+notebooks: install
+	for nb in notebooks/[0-9]*.ipynb; do \
+	  echo "$$nb"; VAELIB_MNIST=sample $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	    --ExecutePreprocessor.timeout=600 "$$nb" || exit 1; done
+
+benchmark: install
+	$(BIN)/python benchmarks/train_speed.py
+
+lint: install
+	$(BIN)/ruff check vaelib tests benchmarks
+
+clean-venv:
+	rm -rf $(VENV)

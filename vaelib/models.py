@@ -1,0 +1,284 @@
+"""MLP autoencoders: a plain AE, a VAE and two conditional VAEs.
+
+Every model is built from one config dataclass (saved with its checkpoint) and has
+    encode(x[, y])  -> z (AE) or (mu, logvar) (VAEs), each [B, z_dim]
+    decode(z[, y])  -> logits [B, *image_shape]; torch.sigmoid(logits) is the image
+    loss(x, y=None, beta=1.0, generator=None) -> LossParts of batch means, in nats
+Images are [B, 1, 28, 28] in [0, 1] by default.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .losses import ELBO, elbo, reparameterize, squared_error
+
+__all__ = [
+    "AEConfig", "VAEConfig", "CVAEConfig", "LossParts",
+    "Encoder", "Decoder", "Autoencoder", "VAE", "CVAE", "ClassMeanVAE", "build_model",
+]
+
+LIKELIHOODS = ("bernoulli", "gaussian")
+CVAE_VARIANTS = ("label_input", "class_mean")
+
+
+def _check_dims(config) -> None:
+    config.hidden = tuple(int(h) for h in config.hidden)
+    config.image_shape = tuple(int(s) for s in config.image_shape)
+    if config.z_dim < 1 or any(h < 1 for h in config.hidden) or config.x_dim < 1:
+        raise ValueError(f"all sizes must be positive: {config}")
+
+
+@dataclass
+class AEConfig:
+    """A plain autoencoder x -> z -> x, trained on the squared error."""
+    image_shape: tuple[int, ...] = (1, 28, 28)  # shape of one image
+    hidden: tuple[int, ...] = (512, 256)        # encoder widths; the decoder mirrors them
+    z_dim: int = 2                              # size of the code z
+
+    def __post_init__(self):
+        _check_dims(self)
+
+    @property
+    def x_dim(self) -> int:
+        return math.prod(self.image_shape)
+
+
+@dataclass
+class VAEConfig:
+    """A VAE: q(z|x) = N(mu(x), diag sigma^2(x)), p(z) = N(0, I), p(x|z) from the decoder."""
+    image_shape: tuple[int, ...] = (1, 28, 28)  # shape of one image
+    hidden: tuple[int, ...] = (512, 256)        # encoder widths; the decoder mirrors them
+    z_dim: int = 2                              # latent dimensions
+    likelihood: str = "bernoulli"               # p(x|z): "bernoulli" (logits) or "gaussian"
+    sigma: float = 0.1                          # pixel std of the gaussian likelihood
+
+    def __post_init__(self):
+        _check_dims(self)
+        if self.likelihood not in LIKELIHOODS:
+            raise ValueError(f"likelihood must be one of {LIKELIHOODS}, not {self.likelihood!r}")
+
+    @property
+    def x_dim(self) -> int:
+        return math.prod(self.image_shape)
+
+
+@dataclass
+class CVAEConfig(VAEConfig):
+    """A conditional VAE on labels 0..n_classes-1.
+
+    variant "label_input": the one-hot label enters encoder and decoder; p(z) = N(0, I).
+    variant "class_mean": only the encoder's KL sees the label: each class y owns a
+    learned mean mu_y and p(z|y) = N(mu_y, I); the decoder sees z alone.
+    """
+    n_classes: int = 10             # number of labels
+    variant: str = "label_input"    # "label_input" or "class_mean"
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.variant not in CVAE_VARIANTS:
+            raise ValueError(f"variant must be one of {CVAE_VARIANTS}, not {self.variant!r}")
+        if self.n_classes < 2:
+            raise ValueError(f"n_classes must be at least 2, not {self.n_classes}")
+
+
+class LossParts(NamedTuple):
+    loss: torch.Tensor   # scalar: mean over the batch of recon + beta * kl
+    recon: torch.Tensor  # scalar: mean over the batch of the per-sample reconstruction term
+    kl: torch.Tensor     # scalar: mean over the batch of the per-sample KL (0 for an AE)
+
+
+def mlp(sizes: list[int]) -> nn.Sequential:
+    """Linear layers of the given sizes with ReLU between them (none after the last)."""
+    layers: list[nn.Module] = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(n_in, n_out))
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+class Encoder(nn.Module):
+    """Flattened image (plus an optional extra input such as a one-hot label) -> out_dim numbers."""
+
+    def __init__(self, x_dim: int, hidden: tuple[int, ...], out_dim: int, extra_dim: int = 0):
+        super().__init__()
+        self.x_dim = x_dim
+        self.net = mlp([x_dim + extra_dim, *hidden, out_dim])
+
+    def forward(self, x: torch.Tensor, extra: torch.Tensor | None = None) -> torch.Tensor:
+        if x.dim() < 2 or x[0].numel() != self.x_dim:
+            raise ValueError(f"expected a batch of images with {self.x_dim} values each "
+                             f"(e.g. [B, 1, 28, 28]), got shape {tuple(x.shape)}")
+        h = x.reshape(x.shape[0], -1)  # [B, x_dim]
+        if extra is not None:
+            h = torch.cat([h, extra], dim=1)  # [B, x_dim + extra_dim]
+        return self.net(h)
+
+
+class Decoder(nn.Module):
+    """Code z (plus an optional extra input) -> logits of an image of shape image_shape."""
+
+    def __init__(self, z_dim: int, hidden: tuple[int, ...], image_shape: tuple[int, ...],
+                 extra_dim: int = 0):
+        super().__init__()
+        self.z_dim, self.image_shape = z_dim, tuple(image_shape)
+        self.net = mlp([z_dim + extra_dim, *reversed(hidden), math.prod(image_shape)])
+
+    def forward(self, z: torch.Tensor, extra: torch.Tensor | None = None) -> torch.Tensor:
+        if z.dim() != 2 or z.shape[1] != self.z_dim:
+            raise ValueError(f"expected codes of shape [B, {self.z_dim}], got {tuple(z.shape)}")
+        if extra is not None:
+            z = torch.cat([z, extra], dim=1)
+        return self.net(z).view(-1, *self.image_shape)  # [B, *image_shape] logits
+
+
+class Autoencoder(nn.Module):
+    """x -> z = E(x) -> logits = D(z); trained on ||x - sigmoid(D(E(x)))||^2."""
+
+    def __init__(self, config: AEConfig):
+        super().__init__()
+        self.config = config
+        self.encoder = Encoder(config.x_dim, config.hidden, config.z_dim)
+        self.decoder = Decoder(config.z_dim, config.hidden, config.image_shape)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(x)  # [B, z_dim]
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z)  # [B, *image_shape] logits
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(x))
+
+    def loss(self, x: torch.Tensor, y: torch.Tensor | None = None, beta: float = 1.0,
+             generator: torch.Generator | None = None) -> LossParts:
+        """Squared error per image, averaged over the batch (y, beta, generator unused)."""
+        recon = squared_error(self(x), x).mean()
+        return LossParts(recon, recon, torch.zeros((), device=x.device))
+
+
+class VAE(nn.Module):
+    """Encoder -> (mu, logvar); z = mu + eps * sigma; decoder -> logits of p(x|z)."""
+
+    def __init__(self, config: VAEConfig):
+        super().__init__()
+        self.config = config
+        self.encoder = Encoder(config.x_dim, config.hidden, 2 * config.z_dim)
+        self.decoder = Decoder(config.z_dim, config.hidden, config.image_shape)
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mu, logvar = self.encoder(x).chunk(2, dim=1)  # each [B, z_dim]
+        return mu, logvar
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z)  # [B, *image_shape] logits
+
+    def forward(self, x: torch.Tensor, eps: torch.Tensor | None = None,
+                generator: torch.Generator | None = None):
+        """Returns (logits, mu, logvar, z) for one sample z ~ q(z|x)."""
+        mu, logvar = self.encode(x)
+        z = reparameterize(mu, logvar, eps, generator)
+        return self.decode(z), mu, logvar, z
+
+    def elbo(self, x: torch.Tensor, y: torch.Tensor | None = None,
+             generator: torch.Generator | None = None) -> ELBO:
+        """Per-sample ELBO(elbo, recon, kl), each [B], in nats (one z sample per image)."""
+        logits, mu, logvar, _ = self(x, generator=generator)
+        return elbo(x, logits, mu, logvar, likelihood=self.config.likelihood,
+                    sigma=self.config.sigma)
+
+    def loss(self, x: torch.Tensor, y: torch.Tensor | None = None, beta: float = 1.0,
+             generator: torch.Generator | None = None) -> LossParts:
+        """Batch means of recon + beta * kl, recon and kl (per image, in nats)."""
+        parts = self.elbo(x, y, generator)
+        recon, kl = parts.recon.mean(), parts.kl.mean()
+        return LossParts(recon + beta * kl, recon, kl)
+
+
+def _one_hot(y: torch.Tensor | None, n_classes: int) -> torch.Tensor:
+    if y is None:
+        raise ValueError("this conditional model needs the labels y")
+    y = torch.as_tensor(y)
+    if y.dtype not in (torch.int64, torch.int32, torch.uint8) or y.dim() != 1:
+        raise ValueError(f"y must be a 1-D integer tensor of labels, got {y.dtype} {tuple(y.shape)}")
+    if len(y) and (y.min() < 0 or y.max() >= n_classes):
+        raise ValueError(f"labels must lie in 0..{n_classes - 1}, got {y.min()}..{y.max()}")
+    return F.one_hot(y.long(), n_classes).float()
+
+
+class CVAE(VAE):
+    """Conditional VAE: the one-hot label y enters both encoder and decoder; p(z) = N(0, I)."""
+
+    def __init__(self, config: CVAEConfig):
+        nn.Module.__init__(self)
+        self.config = config
+        k = config.n_classes
+        self.encoder = Encoder(config.x_dim, config.hidden, 2 * config.z_dim, extra_dim=k)
+        self.decoder = Decoder(config.z_dim, config.hidden, config.image_shape, extra_dim=k)
+
+    def encode(self, x, y=None):
+        mu, logvar = self.encoder(x, _one_hot(y, self.config.n_classes)).chunk(2, dim=1)
+        return mu, logvar
+
+    def decode(self, z, y=None):
+        return self.decoder(z, _one_hot(y, self.config.n_classes))
+
+    def forward(self, x, y=None, eps=None, generator=None):
+        """Returns (logits, mu, logvar, z) for one sample z ~ q(z|x, y)."""
+        mu, logvar = self.encode(x, y)
+        z = reparameterize(mu, logvar, eps, generator)
+        return self.decode(z, y), mu, logvar, z
+
+    def elbo(self, x, y=None, generator=None) -> ELBO:
+        logits, mu, logvar, _ = self(x, y, generator=generator)
+        return elbo(x, logits, mu, logvar, likelihood=self.config.likelihood,
+                    sigma=self.config.sigma)
+
+
+class ClassMeanVAE(VAE):
+    """VAE whose prior for class y is N(mu_y, I) with a learned mean mu_y per class.
+
+    The KL pulls mu(x) toward the mean of x's class; the decoder never sees y.
+    Generate a digit of class y by decoding z = mu_y + eps.
+    """
+
+    def __init__(self, config: CVAEConfig):
+        super().__init__(config)
+        self.class_means = nn.Parameter(torch.randn(config.n_classes, config.z_dim))  # [K, z_dim]
+
+    def encode(self, x, y=None):
+        return super().encode(x)
+
+    def decode(self, z, y=None):
+        return super().decode(z)
+
+    def prior_mean(self, y: torch.Tensor) -> torch.Tensor:
+        """mu_y for each label: [B, z_dim]."""
+        _one_hot(y, self.config.n_classes)  # validates y
+        return self.class_means[y.long()]
+
+    def forward(self, x, y=None, eps=None, generator=None):
+        return super().forward(x, eps, generator)
+
+    def elbo(self, x, y=None, generator=None) -> ELBO:
+        logits, mu, logvar, _ = self(x, y, generator=generator)
+        return elbo(x, logits, mu, logvar, likelihood=self.config.likelihood,
+                    sigma=self.config.sigma, prior_mu=self.prior_mean(y))
+
+
+def build_model(config: AEConfig | VAEConfig | CVAEConfig) -> nn.Module:
+    """The model a config describes (weights freshly initialised from the global RNG)."""
+    if isinstance(config, CVAEConfig):
+        return CVAE(config) if config.variant == "label_input" else ClassMeanVAE(config)
+    if isinstance(config, VAEConfig):
+        return VAE(config)
+    if isinstance(config, AEConfig):
+        return Autoencoder(config)
+    raise TypeError(f"no model for a config of type {type(config).__name__}")

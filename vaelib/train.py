@@ -1,0 +1,310 @@
+"""Training: a plain loop over in-memory minibatches, and a disk cache of trained models.
+
+    model, history = train_or_load(VAEConfig(z_dim=2), TrainConfig(steps=3000), data, name="vae-2d")
+
+trains once and afterwards loads the checkpoint ``checkpoints/vae-2d-<key>.pt``, whose
+key is a hash of the model config, the training config (seed included) and the data
+source. A changed config or data set trains a new model; nothing is overwritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from .data import Data, minibatches
+from .device import default_device
+from .models import AEConfig, Autoencoder, CVAEConfig, VAEConfig, build_model
+
+__all__ = [
+    "TrainConfig", "History", "TrainingDiverged", "fit", "evaluate", "latent_stats",
+    "train_or_load", "cache_dir", "cache_key", "ACTIVE_THRESHOLD",
+]
+
+CHECKPOINT_FORMAT = 1
+ACTIVE_THRESHOLD = 0.01  # a latent dimension is "active" if Var_x(mu_d(x)) exceeds this
+MONITOR_SIZE = 1000      # images used to measure mean sigma and active dimensions
+CONFIG_TYPES = {c.__name__: c for c in (AEConfig, VAEConfig, CVAEConfig)}
+
+
+@dataclass
+class TrainConfig:
+    """How to train; every field enters the cache key."""
+    steps: int = 2000        # optimizer steps: a budget that does not grow with the data set
+    batch_size: int = 128    # images per step
+    lr: float = 1e-3         # Adam learning rate
+    beta: float = 1.0        # weight of the KL term; 1 is the true ELBO
+    warmup_steps: int = 0    # KL annealing: beta rises linearly from 0 to beta over these steps
+    seed: int = 0            # seeds the initial weights, the shuffling and the noise eps
+    log_every: int = 0       # record the history every N steps too (0: at each epoch's end only)
+
+    def __post_init__(self):
+        for name in ("steps", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be positive, not {self.lr}")
+        if self.beta < 0 or self.warmup_steps < 0 or self.log_every < 0:
+            raise ValueError("beta, warmup_steps and log_every must not be negative")
+
+    def beta_at(self, step: int) -> float:
+        """The KL weight used at optimizer step ``step`` (1-based)."""
+        if self.warmup_steps == 0:
+            return self.beta
+        return self.beta * min(1.0, step / self.warmup_steps)
+
+
+class History(list):
+    """One dict per record (step, epoch, beta, loss, recon, kl, sigma_mean, active_dims, ...).
+
+    ``history["kl"]`` gives one column as a list.
+    """
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            return [row[key] for row in self]
+        return super().__getitem__(key)
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; the message says what to try."""
+
+
+def _is_vae(model: nn.Module) -> bool:
+    return not isinstance(model, Autoencoder)
+
+
+def _encode(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None):
+    if isinstance(model, Autoencoder):
+        return model.encode(x)
+    return model.encode(x, y) if isinstance(model.config, CVAEConfig) else model.encode(x)
+
+
+@torch.no_grad()
+def latent_stats(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None) -> dict:
+    """Mean sigma over images and dimensions, and the number of active dimensions.
+
+    A dimension d is active when Var_x(mu_d(x)) > ACTIVE_THRESHOLD (Burda et al., 2016):
+    its posterior mean moves with the input. For a plain AE, z plays the part of mu
+    and sigma is 0.
+    """
+    was_training = model.training
+    model.eval()
+    out = _encode(model, x, y)
+    model.train(was_training)
+    if _is_vae(model):
+        mu, logvar = out
+        sigma_mean = torch.exp(0.5 * logvar).mean().item()
+    else:
+        mu, sigma_mean = out, 0.0
+    active = int((mu.var(dim=0) > ACTIVE_THRESHOLD).sum()) if len(mu) > 1 else 0
+    return {"sigma_mean": sigma_mean, "active_dims": active}
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None,
+             batch_size: int = 1000, generator: torch.Generator | None = None) -> dict:
+    """Per-image means of loss (beta = 1), recon and kl over a whole data set, in nats."""
+    was_training = model.training
+    model.eval()
+    totals = {"loss": 0.0, "recon": 0.0, "kl": 0.0}
+    for start in range(0, len(x), batch_size):
+        xb = x[start:start + batch_size]
+        yb = None if y is None else y[start:start + batch_size]
+        parts = model.loss(xb, yb, beta=1.0, generator=generator)
+        for k, v in zip(("loss", "recon", "kl"), parts):
+            totals[k] += float(v) * len(xb)
+    model.train(was_training)
+    return {k: v / len(x) for k, v in totals.items()}
+
+
+def _check_inputs(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None) -> None:
+    config = model.config
+    if not isinstance(x, torch.Tensor) or x.dim() < 2 or x[0].numel() != config.x_dim:
+        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(f"images must be a tensor [N, {', '.join(map(str, config.image_shape))}]"
+                         f", got {shape}")
+    if not torch.isfinite(x).all():
+        raise ValueError("the images contain NaN or infinite values; load them again with "
+                         "vaelib.data.load_mnist() or clean them with torch.nan_to_num")
+    if x.min() < 0 or x.max() > 1:
+        raise ValueError(f"pixel values must lie in [0, 1], got {x.min():.3g}..{x.max():.3g}; "
+                         "divide 0..255 images by 255")
+    if isinstance(config, CVAEConfig):
+        if y is None or len(y) != len(x):
+            raise ValueError("a conditional model needs one label per image: fit(model, x, y, ...)")
+
+
+def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None,
+        config: TrainConfig | None = None, *, x_val: torch.Tensor | None = None,
+        y_val: torch.Tensor | None = None, device: torch.device | None = None,
+        progress: bool = True) -> History:
+    """Train ``model`` in place with Adam for ``config.steps`` steps; return its History.
+
+    Each record holds the step, epoch, beta, the means over the steps since the last
+    record of loss, recon and kl (per image, in nats), the mean sigma and the number
+    of active latent dimensions (on up to 1,000 training images), and val_loss,
+    val_recon, val_kl when x_val is given. Records are made at the end of every
+    epoch, every ``config.log_every`` steps if set, and after the last step.
+    """
+    config = config or TrainConfig()
+    _check_inputs(model, x, y)
+    device = device or default_device()
+    model.to(device).train()
+    x = x.to(device)
+    y = None if y is None else y.to(device)
+    mon_x, mon_y = x[:MONITOR_SIZE], None if y is None else y[:MONITOR_SIZE]
+    shuffle = torch.Generator().manual_seed(config.seed)
+    noise = torch.Generator(device=device).manual_seed(config.seed + 1)
+    try:
+        opt = torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
+    except (RuntimeError, TypeError):  # fused Adam is missing on some devices
+        opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+
+    history, sums, count, step, epoch = History(), torch.zeros(3), 0, 0, 0
+    bar = tqdm(total=config.steps, desc=type(model).__name__, disable=not progress, leave=False)
+
+    def record():
+        nonlocal sums, count
+        row = {"step": step, "epoch": epoch, "beta": config.beta_at(step)}
+        row.update(zip(("loss", "recon", "kl"), (sums / max(count, 1)).tolist()))
+        row.update(latent_stats(model, mon_x, mon_y))
+        if x_val is not None:
+            val = evaluate(model, x_val.to(device), None if y_val is None else y_val.to(device))
+            row.update({f"val_{k}": v for k, v in val.items()})
+        history.append(row)
+        sums, count = torch.zeros(3), 0
+
+    while step < config.steps:
+        epoch += 1
+        for idx in minibatches(len(x), config.batch_size, shuffle):
+            step += 1
+            beta = config.beta_at(step)
+            parts = model.loss(x[idx], None if y is None else y[idx], beta=beta, generator=noise)
+            loss_value = parts.loss.item()
+            if not math.isfinite(loss_value):
+                bar.close()
+                raise TrainingDiverged(
+                    f"the loss became {loss_value} at step {step} (epoch {epoch}). Try a "
+                    f"smaller learning rate (lr={config.lr:g} now; e.g. lr={config.lr / 10:g}), "
+                    f"a smaller beta, or check that the images are finite and lie in [0, 1].")
+            opt.zero_grad(set_to_none=True)
+            parts.loss.backward()
+            opt.step()
+            sums += torch.tensor([loss_value, parts.recon.item(), parts.kl.item()])
+            count += 1
+            bar.update(1)
+            if step % 50 == 0:
+                bar.set_postfix(loss=f"{loss_value:.1f}", epoch=epoch)
+            if config.log_every and step % config.log_every == 0 and step < config.steps:
+                record()
+            if step == config.steps:
+                break
+        if count:
+            record()
+    bar.close()
+    model.eval()
+    return history
+
+
+def cache_dir(path: str | os.PathLike | None = None) -> Path:
+    """Where checkpoints live: ``path``, else ``$VAELIB_CACHE``, else ``checkpoints/`` in the repo."""
+    if path is not None:
+        return Path(path)
+    if os.environ.get("VAELIB_CACHE"):
+        return Path(os.environ["VAELIB_CACHE"])
+    repo = Path(__file__).resolve().parents[1]
+    return (repo if (repo / "pyproject.toml").exists() else Path.cwd()) / "checkpoints"
+
+
+def _data_fingerprint(data: Data) -> dict:
+    """The data source plus a cheap checksum, so a subset or a different set gets its own key."""
+    flat = data.images.reshape(len(data.images), -1)
+    return {"source": data.source, "n": len(flat),
+            "checksum": round(float(flat[::97].double().sum()), 3),
+            "labels": int(data.labels.long().sum())}
+
+
+def _meta(config, train_config: TrainConfig, data: Data) -> dict:
+    return {"format": CHECKPOINT_FORMAT, "config_type": type(config).__name__,
+            "config": asdict(config), "train_config": asdict(train_config),
+            "data": _data_fingerprint(data)}
+
+
+def _normalise(meta: dict) -> str:
+    return json.dumps(meta, sort_keys=True, default=list)
+
+
+def cache_key(config, train_config: TrainConfig, data: Data) -> str:
+    """12 hex digits of a hash of the model config, the training config and the data."""
+    return hashlib.sha256(_normalise(_meta(config, train_config, data)).encode()).hexdigest()[:12]
+
+
+def _show(path: Path) -> str:
+    """The path as shown to a reader: relative to the repository where possible."""
+    try:
+        return str(path.resolve().relative_to(cache_dir().resolve().parent))
+    except ValueError:
+        return path.name
+
+
+def _move_aside(path: Path, why: str) -> None:
+    aside = path.with_name(f"{path.stem}.unusable-{time.strftime('%Y%m%d-%H%M%S')}.pt")
+    path.rename(aside)
+    print(f"{_show(path)} {why}; kept it as {aside.name} and training a new model.")
+
+
+def train_or_load(config, train_config: TrainConfig, data: Data, *, name: str | None = None,
+                  val: Data | None = None, directory: str | os.PathLike | None = None,
+                  device: torch.device | None = None, progress: bool = True):
+    """Load the cached model for (config, train_config, data), or train and cache it.
+
+    Returns (model, history); the model is on the CPU in eval mode. The weights are
+    initialised from ``train_config.seed`` without touching the caller's random state.
+    """
+    meta = _meta(config, train_config, data)
+    key = cache_key(config, train_config, data)
+    name = name or f"{type(config).__name__.removesuffix('Config').lower()}-z{config.z_dim}"
+    path = cache_dir(directory) / f"{name}-{key}.pt"
+    if path.exists():
+        try:
+            ckpt = torch.load(path, map_location="cpu", weights_only=True)
+            stored = {k: ckpt[k] for k in meta}
+        except Exception as err:  # truncated file, not a checkpoint, ...
+            _move_aside(path, f"could not be read ({type(err).__name__})")
+        else:
+            if _normalise(stored) == _normalise(meta):
+                model = build_model(config)
+                model.load_state_dict(ckpt["state_dict"])
+                print(f"Loaded {_show(path)} (trained for {train_config.steps} steps in "
+                      f"{ckpt['train_seconds']:.0f} s; delete the file to train again).")
+                return model.eval(), History(ckpt["history"])
+            _move_aside(path, "was made for another config or data set")
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(train_config.seed)
+        model = build_model(config)
+    start = time.perf_counter()
+    history = fit(model, data.images, data.labels if isinstance(config, CVAEConfig) else None,
+                  train_config, x_val=None if val is None else val.images,
+                  y_val=None if val is None or not isinstance(config, CVAEConfig) else val.labels,
+                  device=device, progress=progress)
+    seconds = time.perf_counter() - start
+    model.cpu().eval()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save({**meta, "state_dict": model.state_dict(), "history": list(history),
+                "train_seconds": seconds}, tmp)
+    os.replace(tmp, path)
+    print(f"Trained {name} for {train_config.steps} steps in {seconds:.0f} s; "
+          f"saved {_show(path)}.")
+    return model, history
