@@ -5,8 +5,14 @@ import torch
 from torch.distributions import Bernoulli, Independent, Normal, kl_divergence
 from torch.testing import assert_close
 
-from vaelib.losses import (bernoulli_nll, elbo, gaussian_kl, gaussian_nll, reparameterize,
-                           squared_error)
+from vaelib.losses import (
+    bernoulli_nll,
+    elbo,
+    gaussian_kl,
+    gaussian_nll,
+    reparameterize,
+    squared_error,
+)
 
 
 def test_gaussian_kl_matches_torch_distributions(gen):

@@ -69,7 +69,7 @@ class DataUnavailableError(RuntimeError):
 
 
 def data_dir(root: str | os.PathLike | None = None) -> Path:
-    """The data folder: ``root`` if given, else ``$VAELIB_DATA``, else ``data/`` in the repository."""
+    """The data folder: ``root``, else ``$VAELIB_DATA``, else ``data/`` in the repository."""
     if root is not None:
         return Path(root)
     if os.environ.get("VAELIB_DATA"):

@@ -20,8 +20,9 @@ from torch import nn
 from .losses import ELBO, elbo, reparameterize, squared_error
 
 __all__ = [
-    "AEConfig", "VAEConfig", "CVAEConfig", "LossParts",
-    "Encoder", "Decoder", "Autoencoder", "VAE", "CVAE", "ClassMeanVAE", "build_model",
+    "AEConfig", "VAEConfig", "CVAEConfig", "ClassifierConfig", "LossParts",
+    "Encoder", "Decoder", "Autoencoder", "VAE", "CVAE", "ClassMeanVAE", "Classifier",
+    "build_model",
 ]
 
 LIKELIHOODS = ("bernoulli", "gaussian")
@@ -88,6 +89,23 @@ class CVAEConfig(VAEConfig):
             raise ValueError(f"n_classes must be at least 2, not {self.n_classes}")
 
 
+@dataclass
+class ClassifierConfig:
+    """A small MLP digit classifier, used to judge generated images."""
+    image_shape: tuple[int, ...] = (1, 28, 28)  # shape of one image
+    hidden: tuple[int, ...] = (256,)            # hidden widths
+    n_classes: int = 10                         # number of labels
+    z_dim: int = 0                              # no latent space (kept for a uniform interface)
+
+    def __post_init__(self):
+        self.hidden = tuple(int(h) for h in self.hidden)
+        self.image_shape = tuple(int(s) for s in self.image_shape)
+
+    @property
+    def x_dim(self) -> int:
+        return math.prod(self.image_shape)
+
+
 class LossParts(NamedTuple):
     loss: torch.Tensor   # scalar: mean over the batch of recon + beta * kl
     recon: torch.Tensor  # scalar: mean over the batch of the per-sample reconstruction term
@@ -142,6 +160,9 @@ class Decoder(nn.Module):
 class Autoencoder(nn.Module):
     """x -> z = E(x) -> logits = D(z); trained on ||x - sigmoid(D(E(x)))||^2."""
 
+    uses_labels = False  # does loss() need y?
+    has_posterior = False  # does encode() return (mu, logvar)?
+
     def __init__(self, config: AEConfig):
         super().__init__()
         self.config = config
@@ -166,6 +187,9 @@ class Autoencoder(nn.Module):
 
 class VAE(nn.Module):
     """Encoder -> (mu, logvar); z = mu + eps * sigma; decoder -> logits of p(x|z)."""
+
+    uses_labels = False
+    has_posterior = True
 
     def __init__(self, config: VAEConfig):
         super().__init__()
@@ -207,7 +231,8 @@ def _one_hot(y: torch.Tensor | None, n_classes: int) -> torch.Tensor:
         raise ValueError("this conditional model needs the labels y")
     y = torch.as_tensor(y)
     if y.dtype not in (torch.int64, torch.int32, torch.uint8) or y.dim() != 1:
-        raise ValueError(f"y must be a 1-D integer tensor of labels, got {y.dtype} {tuple(y.shape)}")
+        raise ValueError(f"y must be a 1-D integer tensor of labels, got {y.dtype} "
+                         f"{tuple(y.shape)}")
     if len(y) and (y.min() < 0 or y.max() >= n_classes):
         raise ValueError(f"labels must lie in 0..{n_classes - 1}, got {y.min()}..{y.max()}")
     return F.one_hot(y.long(), n_classes).float()
@@ -215,6 +240,8 @@ def _one_hot(y: torch.Tensor | None, n_classes: int) -> torch.Tensor:
 
 class CVAE(VAE):
     """Conditional VAE: the one-hot label y enters both encoder and decoder; p(z) = N(0, I)."""
+
+    uses_labels = True
 
     def __init__(self, config: CVAEConfig):
         nn.Module.__init__(self)
@@ -249,6 +276,8 @@ class ClassMeanVAE(VAE):
     Generate a digit of class y by decoding z = mu_y + eps.
     """
 
+    uses_labels = True
+
     def __init__(self, config: CVAEConfig):
         super().__init__(config)
         self.class_means = nn.Parameter(torch.randn(config.n_classes, config.z_dim))  # [K, z_dim]
@@ -273,7 +302,34 @@ class ClassMeanVAE(VAE):
                     sigma=self.config.sigma, prior_mu=self.prior_mean(y))
 
 
-def build_model(config: AEConfig | VAEConfig | CVAEConfig) -> nn.Module:
+class Classifier(nn.Module):
+    """Image -> logits over n_classes; an independent judge of generated digits."""
+
+    uses_labels = True
+    has_posterior = False
+
+    def __init__(self, config: ClassifierConfig):
+        super().__init__()
+        self.config = config
+        self.net = Encoder(config.x_dim, config.hidden, config.n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)  # [B, n_classes] logits
+
+    @torch.no_grad()
+    def predict(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(predicted label [B], its probability [B])."""
+        prob = torch.softmax(self(x), dim=1)
+        conf, label = prob.max(dim=1)
+        return label, conf
+
+    def loss(self, x, y=None, beta=1.0, generator=None) -> LossParts:
+        """Cross-entropy in nats, averaged over the batch (reported as recon; kl is 0)."""
+        ce = F.cross_entropy(self(x), _one_hot(y, self.config.n_classes).argmax(1))
+        return LossParts(ce, ce, torch.zeros((), device=x.device))
+
+
+def build_model(config) -> nn.Module:
     """The model a config describes (weights freshly initialised from the global RNG)."""
     if isinstance(config, CVAEConfig):
         return CVAE(config) if config.variant == "label_input" else ClassMeanVAE(config)
@@ -281,4 +337,6 @@ def build_model(config: AEConfig | VAEConfig | CVAEConfig) -> nn.Module:
         return VAE(config)
     if isinstance(config, AEConfig):
         return Autoencoder(config)
+    if isinstance(config, ClassifierConfig):
+        return Classifier(config)
     raise TypeError(f"no model for a config of type {type(config).__name__}")

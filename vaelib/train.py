@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from .data import Data, minibatches
 from .device import default_device
-from .models import AEConfig, Autoencoder, CVAEConfig, VAEConfig, build_model
+from .models import build_model
 
 __all__ = [
     "TrainConfig", "History", "TrainingDiverged", "fit", "evaluate", "latent_stats",
@@ -33,7 +33,6 @@ __all__ = [
 CHECKPOINT_FORMAT = 1
 ACTIVE_THRESHOLD = 0.01  # a latent dimension is "active" if Var_x(mu_d(x)) exceeds this
 MONITOR_SIZE = 1000      # images used to measure mean sigma and active dimensions
-CONFIG_TYPES = {c.__name__: c for c in (AEConfig, VAEConfig, CVAEConfig)}
 
 
 @dataclass
@@ -79,16 +78,6 @@ class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite; the message says what to try."""
 
 
-def _is_vae(model: nn.Module) -> bool:
-    return not isinstance(model, Autoencoder)
-
-
-def _encode(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None):
-    if isinstance(model, Autoencoder):
-        return model.encode(x)
-    return model.encode(x, y) if isinstance(model.config, CVAEConfig) else model.encode(x)
-
-
 @torch.no_grad()
 def latent_stats(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None) -> dict:
     """Mean sigma over images and dimensions, and the number of active dimensions.
@@ -97,11 +86,13 @@ def latent_stats(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = Non
     its posterior mean moves with the input. For a plain AE, z plays the part of mu
     and sigma is 0.
     """
+    if not hasattr(model, "encode"):
+        return {}
     was_training = model.training
     model.eval()
-    out = _encode(model, x, y)
+    out = model.encode(x, y) if model.uses_labels else model.encode(x)
     model.train(was_training)
-    if _is_vae(model):
+    if model.has_posterior:
         mu, logvar = out
         sigma_mean = torch.exp(0.5 * logvar).mean().item()
     else:
@@ -139,9 +130,8 @@ def _check_inputs(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None) -> 
     if x.min() < 0 or x.max() > 1:
         raise ValueError(f"pixel values must lie in [0, 1], got {x.min():.3g}..{x.max():.3g}; "
                          "divide 0..255 images by 255")
-    if isinstance(config, CVAEConfig):
-        if y is None or len(y) != len(x):
-            raise ValueError("a conditional model needs one label per image: fit(model, x, y, ...)")
+    if model.uses_labels and (y is None or len(y) != len(x)):
+        raise ValueError(f"{type(model).__name__} needs one label per image: fit(model, x, y, ...)")
 
 
 def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None,
@@ -217,7 +207,7 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None,
 
 
 def cache_dir(path: str | os.PathLike | None = None) -> Path:
-    """Where checkpoints live: ``path``, else ``$VAELIB_CACHE``, else ``checkpoints/`` in the repo."""
+    """Checkpoint folder: ``path``, else ``$VAELIB_CACHE``, else ``checkpoints/`` in the repo."""
     if path is not None:
         return Path(path)
     if os.environ.get("VAELIB_CACHE"):
@@ -294,9 +284,10 @@ def train_or_load(config, train_config: TrainConfig, data: Data, *, name: str | 
         torch.manual_seed(train_config.seed)
         model = build_model(config)
     start = time.perf_counter()
-    history = fit(model, data.images, data.labels if isinstance(config, CVAEConfig) else None,
-                  train_config, x_val=None if val is None else val.images,
-                  y_val=None if val is None or not isinstance(config, CVAEConfig) else val.labels,
+    labelled = model.uses_labels
+    history = fit(model, data.images, data.labels if labelled else None, train_config,
+                  x_val=None if val is None else val.images,
+                  y_val=None if val is None or not labelled else val.labels,
                   device=device, progress=progress)
     seconds = time.perf_counter() - start
     model.cpu().eval()
