@@ -1,0 +1,27 @@
+"""The fixed preamble of every notebook."""
+
+from __future__ import annotations
+
+import matplotlib
+import matplotlib.pyplot as plt
+import torch
+
+from .device import default_device
+
+__all__ = ["setup"]
+
+
+def setup(seed: int = 0) -> torch.device:
+    """Seed torch's global generator, set figure defaults, return the device to use.
+
+    Called once at the top of a notebook (the notebook, not the library, owns the
+    global seed). Figures are PNG at 80 dpi so saved notebooks stay small.
+    """
+    torch.manual_seed(seed)
+    plt.rcParams.update({"figure.dpi": 80, "savefig.dpi": 80, "figure.figsize": (5, 3.5),
+                         "axes.spines.top": False, "axes.spines.right": False,
+                         "image.cmap": "gray_r"})
+    if "inline" in matplotlib.get_backend():
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+        set_matplotlib_formats("png")
+    return default_device()
