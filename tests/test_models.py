@@ -1,0 +1,103 @@
+import pytest
+import torch
+
+from vaelib.models import (VAE, AEConfig, Autoencoder, ClassifierConfig, ClassMeanVAE, CVAE,
+                           CVAEConfig, VAEConfig, build_model)
+from vaelib.train import TrainConfig, fit
+
+SMALL = dict(hidden=(32, 16))
+
+
+@pytest.mark.parametrize("config, cls", [
+    (AEConfig(z_dim=3, **SMALL), Autoencoder),
+    (VAEConfig(z_dim=3, **SMALL), VAE),
+    (CVAEConfig(z_dim=3, **SMALL), CVAE),
+    (CVAEConfig(z_dim=3, variant="class_mean", **SMALL), ClassMeanVAE),
+])
+def test_build_model_and_shapes(config, cls, gen):
+    model = build_model(config)
+    assert type(model) is cls
+    x = torch.rand(5, 1, 28, 28, generator=gen)
+    y = torch.arange(5)
+    if cls is Autoencoder:
+        z = model.encode(x)
+        assert z.shape == (5, 3)
+    else:
+        mu, logvar = model.encode(x, y) if model.uses_labels else model.encode(x)
+        assert mu.shape == logvar.shape == (5, 3)
+        z = mu
+    logits = model.decode(z, y) if model.uses_labels else model.decode(z)
+    assert logits.shape == (5, 1, 28, 28)
+    parts = model.loss(x, y, beta=0.5, generator=gen)
+    assert all(p.shape == () for p in parts)
+    torch.testing.assert_close(parts.loss, parts.recon + 0.5 * parts.kl)
+
+
+def test_vae_loss_uses_elbo_parts(gen):
+    torch.manual_seed(0)
+    model = VAE(VAEConfig(z_dim=2, **SMALL))
+    x = torch.rand(4, 1, 28, 28, generator=gen)
+    eps = torch.randn(4, 2, generator=gen)
+    logits, mu, logvar, z = model(x, eps=eps)
+    torch.testing.assert_close(z, mu + eps * torch.exp(0.5 * logvar))
+    parts = model.elbo(x, generator=torch.Generator().manual_seed(5))
+    torch.testing.assert_close(parts.elbo, -(parts.recon + parts.kl))
+
+
+def test_class_mean_vae_pulls_toward_class_mean(gen):
+    torch.manual_seed(0)
+    model = ClassMeanVAE(CVAEConfig(z_dim=2, variant="class_mean", **SMALL))
+    y = torch.tensor([0, 3, 5])
+    assert torch.equal(model.prior_mean(y), model.class_means[y])
+    x = torch.rand(3, 1, 28, 28, generator=gen)
+    mu, logvar = model.encode(x)
+    with torch.no_grad():
+        model.class_means[y] = mu  # prior mean at the posterior mean: only the variance term is left
+    kl = model.elbo(x, y).kl
+    torch.testing.assert_close(kl, 0.5 * (logvar.exp() - logvar - 1).sum(1))
+
+
+def test_vae_overfits_a_tiny_batch():
+    """64 random binary images: only a model that stores them via z beats the pixel entropy."""
+    x = (torch.rand(64, 1, 28, 28, generator=torch.Generator().manual_seed(0)) > 0.7).float()
+    torch.manual_seed(0)
+    model = VAE(VAEConfig(z_dim=8, hidden=(256,)))
+    history = fit(model, x, config=TrainConfig(steps=600, batch_size=64, lr=3e-3),
+                  progress=False)
+    p = x.mean()
+    entropy = -784 * (p * p.log() + (1 - p) * (1 - p).log())  # about 480 nats per image
+    assert history[-1]["recon"] < 0.5 * entropy, history[-1]
+
+
+def test_classifier_learns_two_easy_classes():
+    g = torch.Generator().manual_seed(0)
+    x = torch.zeros(100, 1, 28, 28)
+    y = torch.arange(100) % 2
+    x[y == 1, :, :14] = 1.0  # class 1: top half white
+    x += 0.1 * torch.rand(x.shape, generator=g)
+    x = x.clamp(0, 1)
+    torch.manual_seed(0)
+    model = build_model(ClassifierConfig(hidden=(16,), n_classes=2))
+    fit(model, x, y, TrainConfig(steps=100, batch_size=50), progress=False)
+    labels, conf = model.predict(x)
+    assert (labels == y).float().mean() == 1.0
+    assert conf.min() > 0.5
+
+
+def test_bad_inputs_get_clear_errors():
+    model = build_model(VAEConfig(**SMALL))
+    with pytest.raises(ValueError, match="784 values each"):
+        model.encode(torch.zeros(2, 1, 27, 27))
+    with pytest.raises(ValueError, match=r"codes of shape \[B, 2\]"):
+        model.decode(torch.zeros(2, 3))
+    cvae = build_model(CVAEConfig(**SMALL))
+    with pytest.raises(ValueError, match="needs the labels"):
+        cvae.encode(torch.zeros(2, 1, 28, 28))
+    with pytest.raises(ValueError, match=r"labels must lie in 0\.\.9"):
+        cvae.encode(torch.zeros(2, 1, 28, 28), torch.tensor([0, 10]))
+    with pytest.raises(ValueError, match="likelihood"):
+        VAEConfig(likelihood="poisson")
+    with pytest.raises(ValueError, match="variant"):
+        CVAEConfig(variant="other")
+    with pytest.raises(ValueError, match="positive"):
+        VAEConfig(z_dim=0)
