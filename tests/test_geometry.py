@@ -138,4 +138,5 @@ def test_distances_against_brute_force():
 def test_disk_grid_stays_in_the_disk():
     grid = disk_grid(2.0, 41)
     assert (grid.norm(dim=1) <= 2.0 + 1e-9).all()
-    assert len(grid) / 41**2 == pytest.approx(math.pi / 4, abs=0.02)
+    spacing = 4.0 / 40
+    assert len(grid) * spacing**2 == pytest.approx(math.pi * 2.0**2, rel=0.01)  # its area
