@@ -111,3 +111,126 @@ def check_elbo(student: Callable) -> bool:
         student, lambda *a: losses.elbo(*a).elbo, cases, name="elbo", atol=1e-3,
         hint="ELBO = -(reconstruction + KL) per image: binary cross-entropy from logits "
              "summed over the 784 pixels, plus the KL summed over latent dimensions.")
+
+
+# --- Notebooks 01 and 02: the autoencoder's loss and the code space -------------------------
+
+def _check_with_diagnosis(student: Callable, reference: Callable, cases: Sequence[tuple],
+                          mistakes: dict[str, Callable], *, name: str, hint: str) -> bool:
+    """Like ``check_function``, but a wrong answer that equals a known mistake gets its own hint.
+
+    ``mistakes`` maps a hint to a function computing that mistaken answer from the same args.
+    """
+    for n, args in enumerate(cases, 1):
+        try:
+            got = student(*args)
+        except NotImplementedError:
+            print(f"Not done yet: fill in `{name}` above, run its cell, then run this cell again.")
+            return False
+        except Exception as err:  # a student's bug: report it, do not stop the notebook
+            print(f"✗ `{name}` raised {type(err).__name__}: {err}\n  Hint: {hint}")
+            return False
+        with torch.no_grad():
+            problem = _compare(got, reference(*args), 1e-5, 1e-4)
+            if problem is None:
+                continue
+            known = [h for h, wrong in mistakes.items()
+                     if _compare(got, wrong(*args), 1e-5, 1e-4) is None]
+        print(f"✗ `{name}`, case {n} of {len(cases)}: {problem}.")
+        print(f"  Hint: {known[0] if known else hint}")
+        return False
+    print(f"✓ `{name}` is correct ({len(cases)} cases checked).")
+    return True
+
+
+def check_reconstruction_loss(student: Callable) -> bool:
+    """``student(x, logits)`` must return ||x - sigmoid(logits)||^2 per image, shape [B]."""
+    g = torch.Generator().manual_seed(3)
+    cases = [(torch.rand(b, 1, 28, 28, generator=g), 3 * torch.randn(b, 1, 28, 28, generator=g))
+             for b in (4, 1, 7)]
+
+    def flat(t):
+        return t.reshape(t.shape[0], -1)
+
+    mistakes = {
+        "you averaged over the 784 pixels: sum them instead (one squared distance per image).":
+            lambda x, lg: (flat(x) - torch.sigmoid(flat(lg))).pow(2).mean(dim=1),
+        "the decoder returns logits: compare x with torch.sigmoid(logits), not with the logits.":
+            lambda x, lg: (flat(x) - flat(lg)).pow(2).sum(dim=1),
+        "square the differences before summing (a squared distance, not a difference).":
+            lambda x, lg: (flat(x) - torch.sigmoid(flat(lg))).sum(dim=1),
+        "that is the distance itself; the loss is its square (no square root).":
+            lambda x, lg: (flat(x) - torch.sigmoid(flat(lg))).norm(dim=1),
+    }
+    return _check_with_diagnosis(
+        student, lambda x, lg: losses.squared_error(lg, x), cases, mistakes,
+        name="reconstruction_loss",
+        hint="flatten each image to 784 numbers, take (x - sigmoid(logits))**2 and sum over the "
+             "pixels only: the result has one value per image, shape [B].")
+
+
+def check_nearest_neighbour_distances(student: Callable) -> bool:
+    """``student(z)``, z [N, 2], must return each code's distance to its nearest other code [N]."""
+    from .geometry import nearest_neighbour_distances
+
+    g = torch.Generator().manual_seed(4)
+    cases = [(torch.randn(n, 2, generator=g),) for n in (5, 40, 2)]
+
+    def with_self(z):
+        return torch.zeros(len(z))
+
+    def squared(z):
+        return nearest_neighbour_distances(z).pow(2)
+
+    mistakes = {
+        "every code is its own nearest neighbour at distance 0: leave out the diagonal "
+        "(e.g. add float('inf') to it) before taking the minimum.": with_self,
+        "these are squared distances: take the square root (or use torch.cdist).": squared,
+    }
+    return _check_with_diagnosis(
+        student, nearest_neighbour_distances, cases, mistakes,
+        name="nearest_neighbour_distances",
+        hint="torch.cdist(z, z) gives all N x N distances; ignore the diagonal, then take the "
+             "minimum of each row: one value per code, shape [N].")
+
+
+__all__ += ["check_reconstruction_loss", "check_nearest_neighbour_distances"]
+
+
+def check_class_mean_kl(student: Callable) -> bool:
+    """``student(mu, logvar, class_means, y)`` must return KL(N(mu, sigma^2) || N(mu_y, I)), [B].
+
+    mu, logvar: [B, D]; class_means: [K, D]; y: [B] integer labels in 0..K-1.
+    """
+    g = torch.Generator().manual_seed(3)
+    cases = []
+    for b, d, k in [(6, 2, 10), (4, 5, 3), (1, 1, 2)]:
+        mu, logvar = torch.randn(b, d, generator=g), torch.randn(b, d, generator=g)
+        cases.append((mu, logvar, 2 * torch.randn(k, d, generator=g),
+                      torch.randint(0, k, (b,), generator=g)))
+    return check_function(
+        student, lambda mu, logvar, means, y: losses.gaussian_kl(mu, logvar, means[y]), cases,
+        name="class_mean_kl",
+        hint="pick each sample's class mean with class_means[y] (shape [B, D]), then "
+             "1/2 * ((mu - mu_y)^2 + exp(logvar) - logvar - 1) summed over the last dimension.")
+
+
+def _active_dims_reference(mu: torch.Tensor, threshold: float) -> torch.Tensor:
+    return (mu.var(dim=0) > threshold).sum()
+
+
+def check_active_dims(student: Callable) -> bool:
+    """``student(mu, threshold)`` must count the dimensions d with Var_x(mu_d) > threshold."""
+    g = torch.Generator().manual_seed(4)
+    scales = torch.tensor([1.0, 0.05, 0.3, 0.001, 2.0, 0.0])  # std above, variance below 0.01
+    cases = [(torch.randn(400, 6, generator=g) * scales, 0.01),
+             (torch.randn(50, 3, generator=g), 0.01),
+             (torch.randn(400, 6, generator=g) * scales, 0.2)]
+    return check_function(
+        lambda mu, t: torch.as_tensor(student(mu, t)), _active_dims_reference, cases,
+        name="active_dims",
+        hint="take the variance (not the standard deviation) over the images, dim=0: one value "
+             "per latent dimension; then count how many exceed the threshold.")
+
+
+__all__ += ["check_class_mean_kl", "check_active_dims"]
