@@ -7,8 +7,7 @@ import pytest
 import torch
 
 from vaelib import data
-from vaelib.data import (RAW_FILES, DataUnavailableError, load_fashion_mnist, load_mnist,
-                         minibatches)
+from vaelib.data import RAW_FILES, DataUnavailableError, load_fashion_mnist, load_mnist, minibatches
 
 DEBIAN_FASHION = data.SYSTEM_FASHION_MNIST_DIRS[0]
 IN_CI = os.environ.get("CI") == "true"
