@@ -1,0 +1,53 @@
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from vaelib.plots import image_grid, latent_scatter, manifold_grid, plot_history, show_images  # noqa: E402
+
+
+def test_image_grid_tiles_with_white_padding():
+    images = torch.zeros(5, 1, 28, 28)
+    grid = image_grid(images, nrow=3)
+    assert grid.shape == (2 * 29 - 1, 3 * 29 - 1)
+    assert grid[28, 0] == 1.0 and grid[0, 0] == 0.0
+    assert grid[29:, 58:].min() == 1.0  # the sixth slot is empty (white)
+    assert image_grid(torch.zeros(4, 784)).shape == (57, 57)
+    with pytest.raises(ValueError):
+        image_grid(torch.zeros(2, 3, 28, 28))
+
+
+def test_plot_functions_return_axes_and_draw_what_they_get():
+    ax = show_images(torch.rand(6, 1, 28, 28), nrow=3, title="x")
+    assert ax.get_title() == "x" and len(ax.images) == 1
+    z = torch.randn(50, 2)
+    ax = latent_scatter(z, torch.arange(50) % 10)
+    assert len(ax.collections) == 10
+    np.testing.assert_allclose(np.vstack([c.get_offsets() for c in ax.collections]).shape, (50, 2))
+    with pytest.raises(ValueError, match="2-D codes"):
+        latent_scatter(torch.zeros(3, 3))
+    history = [{"step": 1, "loss": 3.0, "kl": 1.0}, {"step": 2, "loss": 2.0, "kl": 1.5}]
+    ax = plot_history(history, keys=("loss", "kl"))
+    assert [list(line.get_ydata()) for line in ax.lines] == [[3.0, 2.0], [1.0, 1.5]]
+    plt.close("all")
+
+
+def test_manifold_grid_decodes_prior_quantiles_top_row_first():
+    seen = []
+
+    def decode(z):
+        seen.append(z.clone())
+        return torch.zeros(len(z), 1, 28, 28)
+
+    manifold_grid(decode, n=5)
+    z = seen[0]
+    assert z.shape == (25, 2)
+    assert z[0, 0] < 0 < z[0, 1]  # top-left: smallest z1, largest z2
+    torch.testing.assert_close(z[12], torch.zeros(2))  # centre of an odd grid is the origin
+    assert abs(z[:, 0].max().item() - 1.2816) < 1e-3  # the 90% quantile of N(0, 1)
+    manifold_grid(decode, n=3, lim=2.0)
+    assert seen[1][:, 0].max() == 2.0
+    plt.close("all")
