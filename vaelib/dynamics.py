@@ -1,0 +1,79 @@
+"""The tug of war inside a VAE: runs over beta, and how much of the prior the codes cover.
+
+    runs = beta_sweep([0, 1, 10], VAEConfig(z_dim=2), TrainConfig(steps=1000), data, name="vae")
+    prior_hole_kl(mu, logvar, generator=g)   # 0 when the codes fill N(0, I) exactly
+
+The reconstruction term wants the code noise sigma -> 0 (a plain autoencoder); the KL
+term wants sigma -> 1 and mu -> 0. beta weighs the two (Higgins et al., 2017).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import torch
+from torch import nn
+
+from .data import Data
+from .train import TrainConfig, evaluate, latent_stats, train_or_load
+
+__all__ = ["aggregate_log_density", "prior_hole_kl", "beta_sweep", "summarize_run"]
+
+
+def aggregate_log_density(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """log q(z) of the aggregate posterior, a mixture with one Gaussian per encoded image:
+
+        q(z) = 1/N sum_n N(z; mu_n, diag sigma_n^2)
+
+    z: [M, D] points; mu, logvar: [N, D] posteriors of N images. Returns [M].
+    """
+    if z.dim() != 2 or mu.shape != logvar.shape or z.shape[1] != mu.shape[1]:
+        raise ValueError(f"expected z [M, D] and mu, logvar [N, D], got {tuple(z.shape)}, "
+                         f"{tuple(mu.shape)}, {tuple(logvar.shape)}")
+    diff2 = (z[:, None, :] - mu[None]).pow(2) / logvar.exp()[None]     # [M, N, D]
+    log_n = -0.5 * (diff2 + logvar[None] + math.log(2 * math.pi)).sum(-1)  # [M, N]
+    return torch.logsumexp(log_n, dim=1) - math.log(len(mu))
+
+
+@torch.no_grad()
+def prior_hole_kl(mu: torch.Tensor, logvar: torch.Tensor, n_samples: int = 2000,
+                  generator: torch.Generator | None = None,
+                  eps: torch.Tensor | None = None) -> float:
+    """How much of the prior N(0, I) the codes leave uncovered, in nats (Monte Carlo):
+
+        KL(p || q) = E_{z ~ N(0, I)} [ log p(z) - log q(z) ],  q the aggregate posterior
+
+    0 when q equals the prior; large when the prior puts mass where no code lives (the
+    gaps a decoder never saw). Pass ``eps`` [n_samples, D] to fix the draws.
+    """
+    if eps is None:
+        eps = torch.randn(n_samples, mu.shape[1], generator=generator)
+    log_p = -0.5 * (eps.pow(2) + math.log(2 * math.pi)).sum(dim=1)    # [M]
+    return float((log_p - aggregate_log_density(eps, mu, logvar)).mean())
+
+
+def beta_sweep(betas, config, train_config: TrainConfig, data: Data, *, name: str,
+               **kwargs) -> dict:
+    """{beta: (model, history)}: one cached run per beta, all else equal.
+
+    Each run is ``train_or_load`` of the config with ``train_config.beta = beta``, cached
+    under the name ``f"{name}-beta{beta:g}"``; kwargs go to train_or_load (``progress=False``).
+    """
+    runs = {}
+    for beta in betas:
+        tc = dataclasses.replace(train_config, beta=float(beta))
+        runs[beta] = train_or_load(dataclasses.replace(config), tc, data,
+                                   name=f"{name}-beta{beta:g}", **kwargs)
+    return runs
+
+
+@torch.no_grad()
+def summarize_run(model: nn.Module, data: Data, generator: torch.Generator | None = None,
+                  n_samples: int = 2000) -> dict:
+    """recon and kl (per image, nats, beta = 1), sigma_mean, active_dims and hole_kl on data."""
+    summary = evaluate(model, data.images, generator=generator)
+    summary.update(latent_stats(model, data.images))
+    mu, logvar = model.encode(data.images)
+    summary["hole_kl"] = prior_hole_kl(mu, logvar, n_samples, generator=generator)
+    return summary
