@@ -116,3 +116,141 @@ def latent_sliders(decode_image: Callable, z_dim: int, lim: float = 3.0,
     controls = {f"z{i + 1}": slider(-lim, lim, float(value[i]), description=f"z{i + 1}")
                 for i in range(z_dim)}
     return LiveFigure(draw, figsize=figsize, **controls)
+
+
+# --- Latent explorers for notebook 05 (appended; the code above is unchanged) ---------------
+# For speed these widgets draw no matplotlib axes on a slider move: the latent scatter is
+# rendered once (with its axes) into an RGB array, and each redraw pastes that array, a
+# cross at z and the enlarged decoded digit into one picture (about 10x faster).
+
+def _render_scatter(codes, labels=None, lim: float = 3.0, pixels: int = 216, dpi: int = 80):
+    """(RGB array [pixels, pixels, 3] of the 2-D codes with axes, function z -> (row, col))."""
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from .plots import DIGIT_COLORS
+
+    z = np.asarray(codes.detach().cpu() if hasattr(codes, "detach") else codes, dtype=float)
+    if z.ndim != 2 or z.shape[1] != 2:
+        raise ValueError(f"expected 2-D codes [N, 2], got shape {z.shape}")
+    if labels is None:
+        colors = "0.4"
+    else:
+        labels = np.asarray(labels.cpu() if hasattr(labels, "cpu") else labels)
+        colors = [DIGIT_COLORS[int(k) % 10] for k in labels]
+    fig = Figure(figsize=(pixels / dpi, pixels / dpi), dpi=dpi)
+    canvas = FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.2, 0.18, 0.76, 0.76))
+    ax.scatter(z[:, 0], z[:, 1], s=3, c=colors, alpha=0.5, linewidths=0)
+    ax.set(xlim=(-lim, lim), ylim=(-lim, lim), xlabel="$z_1$", ylabel="$z_2$")
+    canvas.draw()
+    rgb = np.asarray(canvas.buffer_rgba())[..., :3].copy()
+
+    def to_pixel(z1: float, z2: float) -> tuple[int, int]:
+        x, y = ax.transData.transform((z1, z2))  # display units, origin at the bottom left
+        return int(round(pixels - y)), int(round(x))
+
+    return rgb, to_pixel
+
+
+def _draw_cross(rgb, row: int, col: int, size: int = 6) -> None:
+    """Paint a black x, 3 pixels thick, centred at (row, col) into rgb [H, W, 3] in place."""
+    h, w = rgb.shape[:2]
+    for d in range(-size, size + 1):
+        for t in (-1, 0, 1):
+            for r, c in ((row + d, col + d + t), (row + d, col - d + t)):
+                if 0 <= r < h and 0 <= c < w:
+                    rgb[r, c] = 0
+
+
+def _grey_rgb(image, scale: int):
+    """An image [H, W] in [0, 1] (1 = ink) -> enlarged RGB uint8 [H*scale, W*scale, 3], ink dark."""
+    import numpy as np
+
+    big = np.kron(np.asarray(image, dtype=float), np.ones((scale, scale)))
+    grey = (255 * (1 - big.clip(0, 1))).astype(np.uint8)
+    return np.repeat(grey[..., None], 3, axis=2)
+
+
+def _show_rgb(fig: Figure, rgb) -> None:
+    """Put an RGB array on the figure pixel for pixel (the figure is sized to match)."""
+    fig.figimage(rgb, origin="upper")
+
+
+def latent_explorer_2d(decode_image: Callable, codes, labels=None, lim: float = 3.0,
+                       value: tuple[float, float] = (0.0, 0.0), pixels: int = 216) -> LiveFigure:
+    """Sliders z1, z2: the latent scatter with a cross at z, beside the decoded image.
+
+    ``decode_image(z)`` maps a list [z1, z2] to a [28, 28] array in [0, 1] (e.g.
+    ``sigmoid(decode(z))``). ``codes`` [N, 2] (coloured by ``labels`` [N] if given) are
+    drawn once, over [-lim, lim]^2, as the left half of the picture.
+    """
+    import numpy as np
+
+    background, to_pixel = _render_scatter(codes, labels, lim, pixels)
+    scale = (pixels - 20) // 28
+
+    def draw(fig, z1, z2):
+        rgb = np.full((pixels, 2 * pixels, 3), 255, dtype=np.uint8)  # [H, W, 3]
+        rgb[:, :pixels] = background
+        _draw_cross(rgb[:, :pixels], *to_pixel(z1, z2))
+        digit = _grey_rgb(decode_image([z1, z2]), scale)
+        top = (pixels - digit.shape[0]) // 2
+        rgb[top:top + digit.shape[0], pixels + 10:pixels + 10 + digit.shape[1]] = digit
+        _show_rgb(fig, rgb)
+
+    return LiveFigure(draw, figsize=(2 * pixels / 80, pixels / 80), dpi=80,
+                      z1=slider(-lim, lim, float(value[0]), description="z1"),
+                      z2=slider(-lim, lim, float(value[1]), description="z2"))
+
+
+def digit_latent_sliders(model, images, index: int = 0, lim: float = 3.0, columns: int = 2,
+                         scale: int = 5) -> LiveFigure:
+    """One slider per latent dimension of a VAE, an image chooser, and a button
+    "start from this digit" that sets the sliders to that image's encoding mu(x).
+
+    The picture shows the chosen image (left) beside sigmoid(decode(z)) at the
+    sliders' z (right). The sliders start at mu(images[index]); values beyond
+    +-lim are clipped to the sliders' range. ``widget.start_button.click()`` does
+    what the button does.
+    """
+    import numpy as np
+    import torch
+
+    z_dim = model.config.z_dim
+    side = images.shape[-1] * scale
+
+    @torch.no_grad()
+    def mu_of(i: int) -> list[float]:
+        mu, _ = model.encode(images[i:i + 1])  # [1, z_dim]
+        return [max(-lim, min(lim, float(m))) for m in mu[0]]
+
+    def draw(fig, image, **zs):
+        z = torch.tensor([[zs[f"z{d + 1}"] for d in range(z_dim)]])  # [1, z_dim]
+        with torch.no_grad():
+            decoded = torch.sigmoid(model.decode(z))[0, 0].numpy()  # [28, 28]
+        rgb = np.full((side, 2 * side + scale, 3), 255, dtype=np.uint8)
+        rgb[:, :side] = _grey_rgb(images[image, 0].numpy(), scale)
+        rgb[:, side + scale:] = _grey_rgb(decoded, scale)
+        _show_rgb(fig, rgb)
+
+    start = mu_of(index)
+    zs = {f"z{d + 1}": slider(-lim, lim, start[d], description=f"z{d + 1}")
+          for d in range(z_dim)}
+    for s in zs.values():
+        s.layout.width = "260px"
+    chooser = int_slider(0, len(images) - 1, index, description="image")
+    widget = LiveFigure(draw, figsize=((2 * side + scale) / 80, side / 80), dpi=80,
+                        image=chooser, **zs)
+    button = widgets.Button(description="start from this digit", icon="arrow-down")
+    button.on_click(lambda _: widget.set(**dict(zip(zs, mu_of(chooser.value)))))
+    sliders = list(zs.values())
+    per_column = -(-z_dim // columns)  # ceil
+    grid = widgets.HBox([widgets.VBox(sliders[c:c + per_column])
+                         for c in range(0, z_dim, per_column)])
+    widget.children = (widgets.HBox([chooser, button]), grid, widget.image)
+    widget.start_button = button
+    return widget
+
+
+__all__ += ["latent_explorer_2d", "digit_latent_sliders"]
