@@ -23,3 +23,98 @@ def test_one_sample_importance_weight_is_the_elbo():
     a = iw_log_likelihood(model, x, k=1, generator=torch.Generator().manual_seed(3))
     b = elbo_per_image(model, x, k=1, generator=torch.Generator().manual_seed(3))
     torch.testing.assert_close(a, b)
+
+
+# --- exact log-likelihood on a grid, and the importance-weighted estimate approaching it ---
+
+import math  # noqa: E402
+
+from scipy import integrate  # noqa: E402
+from torch.distributions import Bernoulli, Independent, Normal  # noqa: E402
+
+from vaelib.evaluation import grid_log_likelihood, iw_curve, log_joint_at  # noqa: E402
+
+
+def _small(z_dim, likelihood="bernoulli"):
+    """A VAE on 4x4 images with a sharp decoder, so p(z|x) is narrower than the prior."""
+    torch.manual_seed(0)
+    model = VAE(VAEConfig(image_shape=(1, 4, 4), hidden=(16,), z_dim=z_dim,
+                          likelihood=likelihood)).eval()
+    with torch.no_grad():
+        model.decoder.net[0].weight.mul_(3)
+    x = torch.bernoulli(torch.full((6, 1, 4, 4), 0.4), generator=torch.Generator().manual_seed(1))
+    return model, x
+
+
+def test_log_joint_at_matches_torch_distributions():
+    for likelihood in ("bernoulli", "gaussian"):
+        model, x = _small(2, likelihood)
+        z = torch.randn(5, 2, generator=torch.Generator().manual_seed(2))
+        logits = model.decode(z).flatten(1)                     # [5, 16]
+        if likelihood == "bernoulli":
+            px = Independent(Bernoulli(logits=logits[:, None]), 1)
+        else:
+            px = Independent(Normal(torch.sigmoid(logits[:, None]), model.config.sigma), 1)
+        want = px.log_prob(x.flatten(1)[None]).T + Independent(Normal(0.0, torch.ones(2)), 1
+                                                                 ).log_prob(z)
+        with torch.no_grad():
+            got = log_joint_at(model, x, z)
+        torch.testing.assert_close(got, want.double(), atol=1e-4, rtol=1e-5)
+
+
+def _quad_log_likelihood(model, x) -> list[float]:
+    """log ∫ p(x|z) p(z) dz for a 1-D latent by adaptive quadrature (scipy), one image at a time."""
+    def joint(z: float, i: int) -> float:
+        with torch.no_grad():
+            return math.exp(log_joint_at(model, x[i:i + 1], torch.tensor([[z]])).item())
+
+    return [math.log(integrate.quad(joint, -8, 8, args=(i,), epsabs=0, epsrel=1e-6, limit=200)[0])
+            for i in range(len(x))]
+
+
+def test_grid_log_likelihood_matches_adaptive_quadrature_in_1d():
+    model, x = _small(1)
+    want = torch.tensor(_quad_log_likelihood(model, x[:3]), dtype=torch.float32)
+    torch.testing.assert_close(grid_log_likelihood(model, x[:3], lim=8, n=1601), want,
+                               atol=1e-4, rtol=0)
+
+
+def test_grid_log_likelihood_in_2d_matches_quadrature_when_z2_is_ignored():
+    """A decoder that ignores z_2 has log p(x) of the 1-D model made of its z_1 weights."""
+    model2, x = _small(2)
+    model1, _ = _small(1)
+    with torch.no_grad():
+        model2.decoder.net[0].weight[:, 1] = 0
+        model1.decoder.load_state_dict(model2.decoder.state_dict() | {
+            "net.0.weight": model2.decoder.net[0].weight[:, :1]})
+    want = torch.tensor(_quad_log_likelihood(model1, x[:3]), dtype=torch.float32)
+    torch.testing.assert_close(grid_log_likelihood(model2, x[:3], lim=8, n=801), want,
+                               atol=1e-4, rtol=0)
+
+
+def test_grid_log_likelihood_has_converged_on_a_finer_grid():
+    model, x = _small(2)
+    coarse = grid_log_likelihood(model, x, lim=6, n=241)
+    torch.testing.assert_close(coarse, grid_log_likelihood(model, x, lim=8, n=1601),
+                               atol=1e-4, rtol=0)
+
+
+def test_importance_weighted_estimate_rises_to_the_exact_log_likelihood():
+    """ELBO <= IW_k <= log p(x) (in expectation), and IW_k -> log p(x) as k grows."""
+    model, _ = _small(2)
+    x = torch.bernoulli(torch.full((40, 1, 4, 4), 0.4), generator=torch.Generator().manual_seed(6))
+    exact = grid_log_likelihood(model, x, lim=7, n=701)
+    iw = iw_curve(model, x, [1, 10, 100, 10000], generator=torch.Generator().manual_seed(3))
+    elbo = elbo_per_image(model, x, k=2000, generator=torch.Generator().manual_seed(4))
+    assert (iw[-1] > elbo).all()
+    assert (iw.mean(1).diff() > 0).all()                      # rises with k, on average
+    assert (exact - elbo).mean() > 0.5                        # the ELBO is a loose bound here
+    assert (exact - iw[-1]).mean().abs() < 0.01               # ... the IW estimate reaches log p(x)
+    torch.testing.assert_close(iw[-1], exact, atol=0.05, rtol=0)
+
+
+def test_iw_curve_agrees_with_iw_log_likelihood():
+    model, x = _small(2)
+    a = iw_curve(model, x, [1, 50], batch_size=6, generator=torch.Generator().manual_seed(5))
+    b = iw_log_likelihood(model, x, k=50, batch_size=6, generator=torch.Generator().manual_seed(5))
+    torch.testing.assert_close(a[1], b)

@@ -8,7 +8,8 @@ import torch
 
 from .losses import bernoulli_nll, gaussian_nll
 
-__all__ = ["log_joint_terms", "iw_log_likelihood", "elbo_per_image"]
+__all__ = ["log_joint_terms", "iw_log_likelihood", "elbo_per_image", "log_joint_at",
+           "grid_log_likelihood", "iw_curve"]
 
 
 def _recon(model, logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -63,3 +64,60 @@ def elbo_per_image(model, x: torch.Tensor, k: int = 1,
                    generator: torch.Generator | None = None) -> torch.Tensor:
     """The ELBO per image averaged over k samples of z (a less noisy estimate): [B]."""
     return log_joint_terms(model, x, k, generator).mean(dim=0)
+
+
+def log_joint_at(model, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """log p(x_b | z_m) + log p(z_m) for every image b and every code m: [B, M].
+
+    One decoder pass over the M codes z [M, D]; the pixel sums become a matrix product:
+    Bernoulli: log p(x|z) = sum_i [ x_i l_i - softplus(l_i) ] with logits l;
+    Gaussian:  log p(x|z) = -sum_i (x_i - m_i)^2 / (2 sigma^2) - 784 (log sigma + log(2 pi)/2).
+    """
+    xf = x.reshape(len(x), -1).double()                          # [B, P]
+    logits = model.decode(z).reshape(len(z), -1).double()        # [M, P]
+    if model.config.likelihood == "bernoulli":
+        log_px_z = xf @ logits.T - torch.nn.functional.softplus(logits).sum(1)
+    else:
+        s, m = model.config.sigma, torch.sigmoid(logits)
+        sq = (xf ** 2).sum(1, keepdim=True) - 2 * xf @ m.T + (m ** 2).sum(1)
+        log_px_z = -sq / (2 * s ** 2) - xf.shape[1] * (math.log(s) + 0.5 * math.log(2 * math.pi))
+    zeros = torch.zeros_like(z)
+    return log_px_z + _normal_logpdf(z, zeros, zeros).double()   # [B, M]
+
+
+@torch.no_grad()
+def grid_log_likelihood(model, x: torch.Tensor, lim: float = 5.0, n: int = 401,
+                        chunk: int = 8192) -> torch.Tensor:
+    """log p(x) = log ∫ p(x|z) p(z) dz by the midpoint rule on a grid, for a 1-D or 2-D latent: [B].
+
+        log p(x) ≈ logsumexp_m [ log p(x|z_m) + log p(z_m) ] + D log h
+
+    over the n^D grid points z_m spanning [-lim, lim]^D with spacing h = 2 lim / (n - 1).
+    Accurate when the posterior p(z|x) lies inside the box and is several h wide.
+    """
+    d = model.config.z_dim
+    if d not in (1, 2):
+        raise ValueError(f"a grid covers a 1-D or 2-D latent only, not z_dim={d}")
+    ticks = torch.linspace(-lim, lim, n)
+    z = ticks[:, None] if d == 1 else torch.cartesian_prod(ticks, ticks)   # [n^D, D]
+    parts = [torch.logsumexp(log_joint_at(model, x, zc), dim=1) for zc in z.split(chunk)]
+    h = 2 * lim / (n - 1)
+    return (torch.logsumexp(torch.stack(parts), dim=0) + d * math.log(h)).float()
+
+
+def iw_curve(model, x: torch.Tensor, ks: list[int], batch_size: int = 50,
+             generator: torch.Generator | None = None, mu: torch.Tensor | None = None,
+             logvar: torch.Tensor | None = None) -> torch.Tensor:
+    """Importance-weighted estimates of log p(x) for several k from one draw: [len(ks), B].
+
+    Row i uses the first ks[i] of max(ks) samples z_j ~ q(z|x):
+    log (1/k) sum_{j<=k} p(x, z_j) / q(z_j|x). ``mu``/``logvar`` replace the encoder's q.
+    """
+    out = []
+    for start in range(0, len(x), batch_size):
+        sl = slice(start, start + batch_size)
+        logw = log_joint_terms(model, x[sl], max(ks), generator,
+                               None if mu is None else mu[sl],
+                               None if logvar is None else logvar[sl])     # [K, b]
+        out.append(torch.stack([torch.logsumexp(logw[:k], 0) - math.log(k) for k in ks]))
+    return torch.cat(out, dim=1)
