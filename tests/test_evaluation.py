@@ -77,8 +77,8 @@ def _quad_log_likelihood(model, x) -> list[float]:
             return math.exp(log_joint_at(model64, x64[i:i + 1], z).item())
 
     warnings.simplefilter("ignore", integrate.IntegrationWarning)
-    return [math.log(integrate.quad(joint, -8, 8, args=(i,), epsabs=1e-12, epsrel=1e-6, limit=200)[0])
-            for i in range(len(x))]
+    return [math.log(integrate.quad(joint, -8, 8, args=(i,), epsabs=1e-12, epsrel=1e-6,
+                                    limit=200)[0]) for i in range(len(x))]
 
 
 def test_grid_log_likelihood_matches_adaptive_quadrature_in_1d():
