@@ -7,6 +7,7 @@ True when every case passes.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Sequence
 
 import torch
@@ -234,3 +235,32 @@ def check_active_dims(student: Callable) -> bool:
 
 
 __all__ += ["check_class_mean_kl", "check_active_dims"]
+
+
+# --- Notebook 08: the importance-weighted estimate ------------------------------------------
+
+def _log_mean_exp_reference(logw: torch.Tensor) -> torch.Tensor:
+    return torch.logsumexp(logw, dim=0) - math.log(logw.shape[0])
+
+
+def check_log_mean_exp(student: Callable) -> bool:
+    """``student(logw)``, logw [k, B], must return log((1/k) sum_j exp(logw_j)) per column, [B]."""
+    g = torch.Generator().manual_seed(8)
+    cases = [(torch.randn(5, 3, generator=g),),
+             (torch.randn(1, 4, generator=g),),
+             (-800 + 3 * torch.randn(50, 2, generator=g),),   # log weights of real images
+             (torch.randn(200, 6, generator=g) * 20,)]
+    mistakes = {
+        "that is the mean of the log weights (the ELBO estimate): average the weights "
+        "themselves, then take the log.": lambda lw: lw.mean(dim=0),
+        "you left out 1/k: subtract log(k) from the logsumexp.":
+            lambda lw: torch.logsumexp(lw, dim=0),
+    }
+    return _check_with_diagnosis(
+        student, _log_mean_exp_reference, cases, mistakes, name="log_mean_exp",
+        hint="exp(-800) is 0 in floating point, so log(mean(exp(logw))) gives -inf: subtract the "
+             "largest log weight m of each column first, log(mean(exp(logw - m))) + m, or use "
+             "torch.logsumexp(logw, dim=0) - log(k).")
+
+
+__all__ += ["check_log_mean_exp"]
