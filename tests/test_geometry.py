@@ -140,3 +140,11 @@ def test_disk_grid_stays_in_the_disk():
     assert (grid.norm(dim=1) <= 2.0 + 1e-9).all()
     spacing = 4.0 / 40
     assert len(grid) * spacing**2 == pytest.approx(math.pi * 2.0**2, rel=0.01)  # its area
+
+
+def test_correlation_is_pearsons_as_written_in_notebook_02():
+    z = simulate_shape("line", 500, torch.Generator().manual_seed(5)).double()
+    dz = z - z.mean(dim=0)
+    rho = (dz[:, 0] * dz[:, 1]).mean() / (dz[:, 0].pow(2).mean() * dz[:, 1].pow(2).mean()).sqrt()
+    assert code_measures(z)["correlation"] == pytest.approx(abs(rho.item()), abs=1e-12)
+    assert rho.item() == pytest.approx(torch.corrcoef(z.T)[0, 1].item(), abs=1e-12)
