@@ -148,7 +148,8 @@ def code_measures(z: torch.Tensor, standardize: bool = True, radius: float = 2.0
     centre_emptiness  the ``centre_quantile`` quantile of r_i over sqrt(mean r_i^2):
                       how far from the centre the nearest 5% of codes are, as a
                       fraction of the typical radius; about 0.9 for a thin ring,
-                      0.32 for a uniform disk, 0.23 for N(0, I), near 0 for a line
+                      0.32 for a uniform disk, 0.23 for N(0, I), 0.09 for a line
+                      through the centre
     coverage          the fraction of the reference disk (the points of a 41 x 41 grid
                       inside it) that have at least ``min_count`` codes within
                       ``reach`` (default radius / 8): how much of the disk the
