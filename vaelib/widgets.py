@@ -55,7 +55,7 @@ class LiveFigure(widgets.VBox):
         self.draw_fn = draw
         self.controls = controls
         self.figure = Figure(figsize=figsize, dpi=dpi)
-        self.image = widgets.Image(format="png")
+        self.image = widgets.Image(format="png", width=int(figsize[0] * dpi))
         self.last_draw_seconds = 0.0
         self.draw_count = 0
         for control in controls.values():
