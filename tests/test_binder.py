@@ -4,10 +4,10 @@ import re
 import shutil
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 REPO = Path(__file__).resolve().parents[1]
 # PyPI name -> conda-forge name, where they differ
@@ -37,7 +37,7 @@ def test_conda_files_match_pyproject():
 def test_repo2docker_uses_binder_environment_and_post_build():
     exe = shutil.which("jupyter-repo2docker", path=str(Path(sys.executable).parent))
     if exe is None:
-        pytest.fail("jupyter-repo2docker is missing: it is a test dependency (pip install -e '.[test]')")
+        pytest.fail("jupyter-repo2docker is missing: pip install -e '.[test]'")
     out = subprocess.run([exe, "--no-build", "--no-run", "--debug", str(REPO)],
                          capture_output=True, text=True, timeout=120)
     dockerfile = out.stdout + out.stderr

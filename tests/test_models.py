@@ -1,8 +1,17 @@
 import pytest
 import torch
 
-from vaelib.models import (VAE, AEConfig, Autoencoder, ClassifierConfig, ClassMeanVAE, CVAE,
-                           CVAEConfig, VAEConfig, build_model)
+from vaelib.models import (
+    CVAE,
+    VAE,
+    AEConfig,
+    Autoencoder,
+    ClassifierConfig,
+    ClassMeanVAE,
+    CVAEConfig,
+    VAEConfig,
+    build_model,
+)
 from vaelib.train import TrainConfig, fit
 
 SMALL = dict(hidden=(32, 16))
@@ -52,7 +61,7 @@ def test_class_mean_vae_pulls_toward_class_mean(gen):
     x = torch.rand(3, 1, 28, 28, generator=gen)
     mu, logvar = model.encode(x)
     with torch.no_grad():
-        model.class_means[y] = mu  # prior mean at the posterior mean: only the variance term is left
+        model.class_means[y] = mu  # prior mean = posterior mean: only the variance term is left
     kl = model.elbo(x, y).kl
     torch.testing.assert_close(kl, 0.5 * (logvar.exp() - logvar - 1).sum(1))
 

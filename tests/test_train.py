@@ -5,8 +5,17 @@ import torch
 
 from vaelib.data import Data
 from vaelib.models import VAE, AEConfig, CVAEConfig, VAEConfig
-from vaelib.train import (History, TrainConfig, TrainingDiverged, cache_dir, cache_key, evaluate,
-                          fit, latent_stats, train_or_load)
+from vaelib.train import (
+    History,
+    TrainConfig,
+    TrainingDiverged,
+    cache_dir,
+    cache_key,
+    evaluate,
+    fit,
+    latent_stats,
+    train_or_load,
+)
 
 TINY = VAEConfig(hidden=(16,), z_dim=2)
 
