@@ -9,12 +9,13 @@ import torch  # noqa: E402
 from vaelib.plots import image_grid, latent_scatter, manifold_grid, plot_history, show_images  # noqa: E402
 
 
-def test_image_grid_tiles_with_white_padding():
-    images = torch.zeros(5, 1, 28, 28)
+def test_image_grid_tiles_with_blank_padding():
+    images = torch.ones(5, 1, 28, 28)  # all ink
     grid = image_grid(images, nrow=3)
     assert grid.shape == (2 * 29 - 1, 3 * 29 - 1)
-    assert grid[28, 0] == 1.0 and grid[0, 0] == 0.0
-    assert grid[29:, 58:].min() == 1.0  # the sixth slot is empty (white)
+    assert grid[28, 0] == 0.0 and grid[0, 0] == 1.0  # a gap holds no ink (white in gray_r)
+    assert grid[29:, 58:].max() == 0.0  # the sixth slot is empty
+    assert image_grid(images, nrow=3, background=0.5)[28, 0] == 0.5
     assert image_grid(torch.zeros(4, 784)).shape == (57, 57)
     with pytest.raises(ValueError):
         image_grid(torch.zeros(2, 3, 28, 28))

@@ -39,13 +39,18 @@ def _as_images(images: torch.Tensor | np.ndarray) -> np.ndarray:
 
 
 def image_grid(images: torch.Tensor | np.ndarray, nrow: int | None = None,
-               pad: int = 1) -> np.ndarray:
-    """Tile N images into one array [rows*(H+pad)-pad, nrow*(W+pad)-pad], padding = 1.0 (white)."""
+               pad: int = 1, background: float = 0.0) -> np.ndarray:
+    """Tile N images into one array [rows*(H+pad)-pad, nrow*(W+pad)-pad].
+
+    Gaps and empty slots hold ``background``: 0.0 is no ink, white under the
+    course's ``gray_r`` colour map.
+    """
     a = _as_images(images)
     n, h, w = a.shape
     nrow = nrow or int(np.ceil(np.sqrt(n)))
     rows = int(np.ceil(n / nrow))
-    grid = np.ones((rows * (h + pad) - pad, nrow * (w + pad) - pad), dtype=np.float32)
+    grid = np.full((rows * (h + pad) - pad, nrow * (w + pad) - pad), background,
+                   dtype=np.float32)
     for i in range(n):
         r, c = divmod(i, nrow)
         grid[r * (h + pad):r * (h + pad) + h, c * (w + pad):c * (w + pad) + w] = a[i]
