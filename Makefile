@@ -20,7 +20,7 @@ else
 TORCH_PAIR := "torch==$(TORCH_VERSION),!=$(TORCH_VERSION)+cpu" torchvision==$(TORCHVISION_VERSION)
 endif
 
-.PHONY: install lab test notebooks benchmark lint clean-venv
+.PHONY: install lab test notebooks pretrain benchmark lint clean-venv
 
 install: $(STAMP)
 
@@ -46,6 +46,12 @@ notebooks: install
 	for nb in notebooks/[0-9]*.ipynb; do \
 	  echo "$$nb"; VAELIB_MNIST=sample $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	    --ExecutePreprocessor.timeout=600 "$$nb" || exit 1; done
+
+# Run every notebook once, leaving the files unchanged, to fill checkpoints/ before a class.
+pretrain: install
+	for nb in notebooks/[0-9]*.ipynb; do \
+	  echo "$$nb"; $(BIN)/jupyter nbconvert --to notebook --execute --stdout \
+	    --ExecutePreprocessor.timeout=600 "$$nb" > /dev/null || exit 1; done
 
 benchmark: install
 	$(BIN)/python benchmarks/train_speed.py
