@@ -15,7 +15,7 @@ def test_a_stub_does_not_raise(capsys):
     def stub(mu, logvar, eps):
         raise NotImplementedError
 
-    assert checks.check_reparameterize(stub) is False
+    assert not checks.check_reparameterize(stub)
     assert "Not done yet" in capsys.readouterr().out
 
 
@@ -32,3 +32,12 @@ def test_common_mistakes_get_a_hint(capsys):
 
     assert not checks.check_elbo(lambda x, logits, mu, lv: -elbo(x, logits, mu, lv).elbo)
     assert "Hint" in capsys.readouterr().out
+
+
+def test_a_verdict_is_truthy_and_displays_nothing():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    assert checks.Verdict(True) and not checks.Verdict(False)
+    assert checks.Verdict(True) == True  # noqa: E712
+    assert shell.display_formatter.format(checks.Verdict(True)) == ({}, {})

@@ -14,7 +14,7 @@ import torch
 
 from . import losses
 
-__all__ = ["check_function", "check_reparameterize", "check_gaussian_kl", "check_elbo"]
+__all__ = ["Verdict", "check_function", "check_reparameterize", "check_gaussian_kl", "check_elbo"]
 
 
 def _describe(value: Any) -> str:
@@ -46,33 +46,63 @@ def _compare(got: Any, want: Any, atol: float, rtol: float) -> str | None:
     return None
 
 
+class Verdict:
+    """What a check returns: true when every case passed.
+
+    It shows nothing when it ends a notebook cell (the check has printed its feedback),
+    so a check cell needs no trailing ``;``.
+    """
+
+    def __init__(self, passed: bool):
+        self.passed = bool(passed)
+
+    def __bool__(self) -> Verdict:
+        return self.passed
+
+    def __eq__(self, other) -> Verdict:
+        return self.passed == bool(other)
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"Verdict(passed={self.passed})"
+
+    def _ipython_display_(self) -> None:
+        """Display nothing: the feedback is already printed."""
+
+
 def check_function(student: Callable, reference: Callable, cases: Sequence[tuple], *,
-                   name: str, hint: str = "", atol: float = 1e-5, rtol: float = 1e-4) -> bool:
+                   name: str, hint: str = "", atol: float = 1e-5, rtol: float = 1e-4,
+                   mistakes: dict[str, Callable] | None = None) -> Verdict:
     """Call ``student(*args)`` and ``reference(*args)`` for every args tuple in ``cases``.
 
-    Prints one line per problem found (with the hint) or a single success line.
+    Prints what is wrong with a hint, or a single success line. ``mistakes`` maps a
+    specific hint to a function computing a known wrong answer from the same args: a
+    student's answer equal to it gets that hint instead of the general one.
     """
     for n, args in enumerate(cases, 1):
         try:
             got = student(*args)
         except NotImplementedError:
             print(f"Not done yet: fill in `{name}` above, run its cell, then run this cell again.")
-            return False
+            return Verdict(False)
         except Exception as err:  # a student's bug: report it, do not stop the notebook
             print(f"✗ `{name}` raised {type(err).__name__}: {err}")
             if hint:
                 print(f"  Hint: {hint}")
-            return False
+            return Verdict(False)
         with torch.no_grad():
-            want = reference(*args)
-        problem = _compare(got, want, atol, rtol)
-        if problem:
-            print(f"✗ `{name}`, case {n} of {len(cases)}: {problem}.")
-            if hint:
-                print(f"  Hint: {hint}")
-            return False
+            problem = _compare(got, reference(*args), atol, rtol)
+            if problem is None:
+                continue
+            known = [h for h, wrong in (mistakes or {}).items()
+                     if _compare(got, wrong(*args), atol, rtol) is None]
+        print(f"✗ `{name}`, case {n} of {len(cases)}: {problem}.")
+        if known or hint:
+            print(f"  Hint: {known[0] if known else hint}")
+        return Verdict(False)
     print(f"✓ `{name}` is correct ({len(cases)} cases checked).")
-    return True
+    return Verdict(True)
 
 
 def _cases(shapes, seed: int = 0) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -80,7 +110,7 @@ def _cases(shapes, seed: int = 0) -> list[tuple[torch.Tensor, torch.Tensor]]:
     return [(torch.randn(s, generator=g), torch.randn(s, generator=g)) for s in shapes]
 
 
-def check_reparameterize(student: Callable) -> bool:
+def check_reparameterize(student: Callable) -> Verdict:
     """``student(mu, logvar, eps)`` must return mu + eps * exp(logvar / 2)."""
     g = torch.Generator().manual_seed(1)
     cases = [(mu, logvar, torch.randn(mu.shape, generator=g))
@@ -91,7 +121,7 @@ def check_reparameterize(student: Callable) -> bool:
         hint="sigma = exp(logvar / 2), not exp(logvar) and not logvar / 2; z = mu + eps * sigma.")
 
 
-def check_gaussian_kl(student: Callable) -> bool:
+def check_gaussian_kl(student: Callable) -> Verdict:
     """``student(mu, logvar)`` must return KL(N(mu, sigma^2) || N(0, I)) per sample, shape [B]."""
     return check_function(
         student, losses.gaussian_kl, _cases([(5, 2), (3, 7), (1, 1)]), name="gaussian_kl",
@@ -99,7 +129,7 @@ def check_gaussian_kl(student: Callable) -> bool:
              "(one value per sample, no mean over the batch).")
 
 
-def check_elbo(student: Callable) -> bool:
+def check_elbo(student: Callable) -> Verdict:
     """``student(x, logits, mu, logvar)`` must return the per-sample ELBO, shape [B]."""
     g = torch.Generator().manual_seed(2)
     cases = []
@@ -116,35 +146,7 @@ def check_elbo(student: Callable) -> bool:
 
 # --- Notebooks 01 and 02: the autoencoder's loss and the code space -------------------------
 
-def _check_with_diagnosis(student: Callable, reference: Callable, cases: Sequence[tuple],
-                          mistakes: dict[str, Callable], *, name: str, hint: str) -> bool:
-    """Like ``check_function``, but a wrong answer that equals a known mistake gets its own hint.
-
-    ``mistakes`` maps a hint to a function computing that mistaken answer from the same args.
-    """
-    for n, args in enumerate(cases, 1):
-        try:
-            got = student(*args)
-        except NotImplementedError:
-            print(f"Not done yet: fill in `{name}` above, run its cell, then run this cell again.")
-            return False
-        except Exception as err:  # a student's bug: report it, do not stop the notebook
-            print(f"✗ `{name}` raised {type(err).__name__}: {err}\n  Hint: {hint}")
-            return False
-        with torch.no_grad():
-            problem = _compare(got, reference(*args), 1e-5, 1e-4)
-            if problem is None:
-                continue
-            known = [h for h, wrong in mistakes.items()
-                     if _compare(got, wrong(*args), 1e-5, 1e-4) is None]
-        print(f"✗ `{name}`, case {n} of {len(cases)}: {problem}.")
-        print(f"  Hint: {known[0] if known else hint}")
-        return False
-    print(f"✓ `{name}` is correct ({len(cases)} cases checked).")
-    return True
-
-
-def check_reconstruction_loss(student: Callable) -> bool:
+def check_reconstruction_loss(student: Callable) -> Verdict:
     """``student(x, logits)`` must return ||x - sigmoid(logits)||^2 per image, shape [B]."""
     g = torch.Generator().manual_seed(3)
     cases = [(torch.rand(b, 1, 28, 28, generator=g), 3 * torch.randn(b, 1, 28, 28, generator=g))
@@ -163,14 +165,14 @@ def check_reconstruction_loss(student: Callable) -> bool:
         "that is the distance itself; the loss is its square (no square root).":
             lambda x, lg: (flat(x) - torch.sigmoid(flat(lg))).norm(dim=1),
     }
-    return _check_with_diagnosis(
-        student, lambda x, lg: losses.squared_error(lg, x), cases, mistakes,
+    return check_function(
+        student, lambda x, lg: losses.squared_error(lg, x), cases, mistakes=mistakes,
         name="reconstruction_loss",
         hint="flatten each image to 784 numbers, take (x - sigmoid(logits))**2 and sum over the "
              "pixels only: the result has one value per image, shape [B].")
 
 
-def check_nearest_neighbour_distances(student: Callable) -> bool:
+def check_nearest_neighbour_distances(student: Callable) -> Verdict:
     """``student(z)``, z [N, 2], must return each code's distance to its nearest other code [N]."""
     from .geometry import nearest_neighbour_distances
 
@@ -188,8 +190,8 @@ def check_nearest_neighbour_distances(student: Callable) -> bool:
         "(e.g. add float('inf') to it) before taking the minimum.": with_self,
         "these are squared distances: take the square root (or use torch.cdist).": squared,
     }
-    return _check_with_diagnosis(
-        student, nearest_neighbour_distances, cases, mistakes,
+    return check_function(
+        student, nearest_neighbour_distances, cases, mistakes=mistakes,
         name="nearest_neighbour_distances",
         hint="torch.cdist(z, z) gives all N x N distances; ignore the diagonal, then take the "
              "minimum of each row: one value per code, shape [N].")
@@ -198,7 +200,7 @@ def check_nearest_neighbour_distances(student: Callable) -> bool:
 __all__ += ["check_reconstruction_loss", "check_nearest_neighbour_distances"]
 
 
-def check_class_mean_kl(student: Callable) -> bool:
+def check_class_mean_kl(student: Callable) -> Verdict:
     """``student(mu, logvar, class_means, y)`` must return KL(N(mu, sigma^2) || N(mu_y, I)), [B].
 
     mu, logvar: [B, D]; class_means: [K, D]; y: [B] integer labels in 0..K-1.
@@ -220,7 +222,7 @@ def _active_dims_reference(mu: torch.Tensor, threshold: float) -> torch.Tensor:
     return (mu.var(dim=0) > threshold).sum()
 
 
-def check_active_dims(student: Callable) -> bool:
+def check_active_dims(student: Callable) -> Verdict:
     """``student(mu, threshold)`` must count the dimensions d with Var_x(mu_d) > threshold."""
     g = torch.Generator().manual_seed(4)
     scales = torch.tensor([1.0, 0.05, 0.3, 0.001, 2.0, 0.0])  # std above, variance below 0.01
@@ -243,7 +245,7 @@ def _log_mean_exp_reference(logw: torch.Tensor) -> torch.Tensor:
     return torch.logsumexp(logw, dim=0) - math.log(logw.shape[0])
 
 
-def check_log_mean_exp(student: Callable) -> bool:
+def check_log_mean_exp(student: Callable) -> Verdict:
     """``student(logw)``, logw [k, B], must return log((1/k) sum_j exp(logw_j)) per column, [B]."""
     g = torch.Generator().manual_seed(8)
     cases = [(torch.randn(5, 3, generator=g),),
@@ -256,8 +258,8 @@ def check_log_mean_exp(student: Callable) -> bool:
         "you left out 1/k: subtract log(k) from the logsumexp.":
             lambda lw: torch.logsumexp(lw, dim=0),
     }
-    return _check_with_diagnosis(
-        student, _log_mean_exp_reference, cases, mistakes, name="log_mean_exp",
+    return check_function(
+        student, _log_mean_exp_reference, cases, mistakes=mistakes, name="log_mean_exp",
         hint="exp(-800) is 0 in floating point, so log(mean(exp(logw))) gives -inf: subtract the "
              "largest log weight m of each column first, log(mean(exp(logw - m))) + m, or use "
              "torch.logsumexp(logw, dim=0) - log(k).")
