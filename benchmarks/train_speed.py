@@ -1,17 +1,18 @@
 """Seconds per epoch: the common tutorial loop against vaelib's in-memory loop.
 
-Both train the same 784-400-20 VAE (Bernoulli reconstruction from logits + KL, Adam at
-lr 1e-3, batch 128) from the same initial weights on 60,000 images, one after the other
-in this process:
+Both train a 784-400-20 VAE (Bernoulli reconstruction + KL, Adam at lr 1e-3, batch 128)
+from the same initial weights on 60,000 images, one after the other in this process:
 
-  tutorial  torch DataLoader over a torchvision dataset with a per-item ToTensor
-            transform, plain Adam
-  vaelib    the whole set as one tensor, minibatches as index slices, fused Adam
-            (vaelib.train.fit)
+  tutorial  the loop most VAE tutorials show: a torch DataLoader over a torchvision
+            dataset with a per-item ToTensor transform, a model with fc1/fc21/fc22/fc3/fc4
+            layers whose decoder ends in a sigmoid, binary_cross_entropy on those
+            probabilities, plain Adam, loss.item() logged every step
+  vaelib    the whole set as one tensor, minibatches as index slices, logits with
+            binary_cross_entropy_with_logits, fused Adam (vaelib.train.fit)
 
 It uses MNIST when torchvision can load it, else Fashion-MNIST (downloaded, or Debian's
 dataset-fashion-mnist). Prints each loop's seconds per epoch and test loss (nats per
-image), and their speed ratio as the last line.
+image, the same evaluation for both), and their speed ratio as the last line.
 
     python benchmarks/train_speed.py [--epochs 2]
 """
@@ -24,6 +25,8 @@ import platform
 import time
 
 import torch
+import torch.nn.functional as F
+from torch import nn
 
 from vaelib.data import DataUnavailableError, data_dir, load_fashion_mnist, load_mnist
 from vaelib.models import VAE, VAEConfig
@@ -46,7 +49,42 @@ def full_size_data():
     return "Fashion-MNIST", train, test, datasets.FashionMNIST
 
 
-def tutorial_loop(model, dataset_cls, epochs: int) -> float:
+class TutorialVAE(nn.Module):
+    """The 784-400-20 VAE as tutorials write it (sigmoid outputs, two heads for mu, logvar)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc21, self.fc22 = nn.Linear(784, 400), nn.Linear(400, 20), nn.Linear(400, 20)
+        self.fc3, self.fc4 = nn.Linear(20, 400), nn.Linear(400, 784)
+
+    def forward(self, x):
+        h = F.relu(self.fc1(x.view(-1, 784)))
+        mu, logvar = self.fc21(h), self.fc22(h)
+        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        return torch.sigmoid(self.fc4(F.relu(self.fc3(z)))), mu, logvar
+
+    @torch.no_grad()
+    def copy_from(self, vae: VAE):
+        """Take vaelib's weights (its encoder's last layer is fc21 and fc22 stacked)."""
+        enc, dec = vae.encoder.net, vae.decoder.net
+        self.fc1.load_state_dict(enc[0].state_dict())
+        for head, rows in ((self.fc21, slice(0, 20)), (self.fc22, slice(20, 40))):
+            head.weight.copy_(enc[2].weight[rows])
+            head.bias.copy_(enc[2].bias[rows])
+        self.fc3.load_state_dict(dec[0].state_dict())
+        self.fc4.load_state_dict(dec[2].state_dict())
+
+    @torch.no_grad()
+    def copy_to(self, vae: VAE):
+        enc, dec = vae.encoder.net, vae.decoder.net
+        enc[0].load_state_dict(self.fc1.state_dict())
+        enc[2].weight.copy_(torch.cat([self.fc21.weight, self.fc22.weight]))
+        enc[2].bias.copy_(torch.cat([self.fc21.bias, self.fc22.bias]))
+        dec[0].load_state_dict(self.fc3.state_dict())
+        dec[2].load_state_dict(self.fc4.state_dict())
+
+
+def tutorial_loop(model: TutorialVAE, dataset_cls, epochs: int) -> float:
     """The loop most tutorials show; returns seconds per epoch."""
     from torch.utils.data import DataLoader
     from torchvision import transforms
@@ -56,14 +94,19 @@ def tutorial_loop(model, dataset_cls, epochs: int) -> float:
     loader = DataLoader(ds, batch_size=BATCH, shuffle=True,
                         generator=torch.Generator().manual_seed(0))
     opt = torch.optim.Adam(model.parameters(), lr=LR)
-    noise = torch.Generator().manual_seed(1)
+    torch.manual_seed(1)  # the tutorial draws its noise from the global generator
     model.train()
     start = time.perf_counter()
     for _ in range(epochs):
+        train_loss = 0.0
         for x, _ in loader:
-            loss = model.loss(x, generator=noise).loss
             opt.zero_grad()
+            recon, mu, logvar = model(x)
+            bce = F.binary_cross_entropy(recon, x.view(-1, 784), reduction="sum")
+            kld = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+            loss = bce + kld
             loss.backward()
+            train_loss += loss.item()
             opt.step()
     return (time.perf_counter() - start) / epochs
 
@@ -90,12 +133,14 @@ def main():
           f"{args.epochs} epochs per loop, batch {BATCH}")
 
     torch.manual_seed(0)
-    tutorial_model = VAE(CONFIG)
     vaelib_model = VAE(CONFIG)
-    vaelib_model.load_state_dict(tutorial_model.state_dict())  # the same starting point
+    tutorial_model = TutorialVAE()
+    tutorial_model.copy_from(vaelib_model)  # the same starting point
 
     t_tut = tutorial_loop(tutorial_model, dataset_cls, args.epochs)
-    loss_tut = evaluate(tutorial_model, test.images, generator=torch.Generator().manual_seed(2))
+    judged = VAE(CONFIG)
+    tutorial_model.copy_to(judged)  # evaluated by the same code as vaelib's model
+    loss_tut = evaluate(judged, test.images, generator=torch.Generator().manual_seed(2))
     print(f"tutorial loop: {t_tut:6.2f} s per epoch, test loss {loss_tut['loss']:.1f} nats")
 
     t_lib = vaelib_loop(vaelib_model, train, args.epochs)
