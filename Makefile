@@ -32,8 +32,11 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -c "import torch, torchvision; torchvision.ops.nms(torch.zeros(1, 4), torch.zeros(1), 0.5); print('torch', torch.__version__, '/ torchvision', torchvision.__version__, 'work together')"
 	touch $@
 
+# JupyterLab refuses to run as root unless told to (e.g. inside a container).
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: install
-	cd notebooks && ../$(BIN)/jupyter lab 00_start_here.ipynb
+	cd notebooks && ../$(BIN)/jupyter lab $(ROOT_FLAG) $(LAB_ARGS) 00_start_here.ipynb
 
 # Notebooks run on the fixed offline MNIST sample under test, so the pinned
 # outputs are the same on every machine, with or without network.
