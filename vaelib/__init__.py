@@ -1,8 +1,18 @@
 """vaelib: the small library behind the VAE course notebooks.
 
-Modules, one idea each: data (MNIST in memory), models (AE, VAE, conditional
-VAEs), losses (KL, reconstruction, ELBO), train (fit, cached training), plots,
-widgets (LiveFigure and sliders), checks (exercise feedback), device.
+One idea per module:
+    data         MNIST / Fashion-MNIST in memory, offline fallback, minibatch indices
+    models       configs and the AE, VAE, conditional VAEs and a digit classifier
+    losses       reparameterization, KL, reconstruction terms, the ELBO (per sample, nats)
+    train        fit(), and train_or_load() with its checkpoint cache
+    zoo          the shared trained models the notebooks reuse
+    evaluation   importance-weighted and exact (grid) log-likelihoods
+    inference    per-sample variational inference and encoder refinement
+    geometry     measures of a 2-D code cloud (coverage, gaps, outliers)
+    estimators   pathwise and score-function gradient estimators
+    dynamics     beta sweeps and how much of the prior the codes cover
+    plots, widgets, checks, notebook, device: figures, live widgets, exercise
+                 feedback, the notebook preamble, and the choice of device
 torchvision is imported only when data has to be downloaded.
 """
 
