@@ -100,3 +100,13 @@ def test_elbo_rejects_bad_inputs():
         elbo(x, x, torch.zeros(2, 2), torch.zeros(2, 2), likelihood="poisson")
     with pytest.raises(ValueError, match="does not match the images"):
         elbo(x, torch.zeros(2, 10), torch.zeros(2, 2), torch.zeros(2, 2))
+
+
+def test_log_normal_matches_torch_distributions(gen):
+    from vaelib.losses import log_normal
+
+    z, mu, logvar = (torch.randn(3, 5, 4, generator=gen) for _ in range(3))
+    want = Independent(Normal(mu, torch.exp(0.5 * logvar)), 1).log_prob(z)
+    assert_close(log_normal(z, mu, logvar), want)
+    standard = Independent(Normal(torch.zeros(4), torch.ones(4)), 1).log_prob(z)
+    assert_close(log_normal(z), standard)

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from .data import Data
+from .losses import log_normal
 from .train import TrainConfig, evaluate, latent_stats, train_or_load
 
 __all__ = ["aggregate_log_density", "prior_hole_kl", "beta_sweep", "summarize_run"]
@@ -31,8 +32,7 @@ def aggregate_log_density(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tenso
     if z.dim() != 2 or mu.shape != logvar.shape or z.shape[1] != mu.shape[1]:
         raise ValueError(f"expected z [M, D] and mu, logvar [N, D], got {tuple(z.shape)}, "
                          f"{tuple(mu.shape)}, {tuple(logvar.shape)}")
-    diff2 = (z[:, None, :] - mu[None]).pow(2) / logvar.exp()[None]     # [M, N, D]
-    log_n = -0.5 * (diff2 + logvar[None] + math.log(2 * math.pi)).sum(-1)  # [M, N]
+    log_n = log_normal(z[:, None, :], mu[None], logvar[None])          # [M, N]
     return torch.logsumexp(log_n, dim=1) - math.log(len(mu))
 
 
@@ -49,8 +49,7 @@ def prior_hole_kl(mu: torch.Tensor, logvar: torch.Tensor, n_samples: int = 2000,
     """
     if eps is None:
         eps = torch.randn(n_samples, mu.shape[1], generator=generator)
-    log_p = -0.5 * (eps.pow(2) + math.log(2 * math.pi)).sum(dim=1)    # [M]
-    return float((log_p - aggregate_log_density(eps, mu, logvar)).mean())
+    return float((log_normal(eps) - aggregate_log_density(eps, mu, logvar)).mean())
 
 
 def beta_sweep(betas, config, train_config: TrainConfig, data: Data, *, name: str,

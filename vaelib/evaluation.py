@@ -6,21 +6,25 @@ import math
 
 import torch
 
-from .losses import bernoulli_nll, gaussian_nll
+from .losses import bernoulli_nll, gaussian_nll, log_normal
 
-__all__ = ["log_joint_terms", "iw_log_likelihood", "elbo_per_image", "log_joint_at",
-           "grid_log_likelihood", "iw_curve"]
+__all__ = ["log_px_given_z", "log_joint_terms", "iw_log_likelihood", "elbo_per_image",
+           "log_joint_at", "grid_log_likelihood", "iw_curve"]
 
 
-def _recon(model, logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+def log_px_given_z(model, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """log p(x_b | z_kb) under the model's decoder and likelihood, in nats: [k, B].
+
+    x: [B, ...] images; z: [k, B, D] codes (k per image), decoded in one pass.
+    """
+    k, b, d = z.shape
+    logits = model.decode(z.reshape(k * b, d))                    # [k*B, ...]
+    x_rep = x.unsqueeze(0).expand(k, *x.shape).reshape(k * b, *x.shape[1:])
     if model.config.likelihood == "bernoulli":
-        return bernoulli_nll(logits, x)
-    return gaussian_nll(logits, x, model.config.sigma)
-
-
-def _normal_logpdf(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """log N(z; mu, diag exp(logvar)), summed over the last dimension."""
-    return -0.5 * (((z - mu) ** 2) / logvar.exp() + logvar + math.log(2 * math.pi)).sum(-1)
+        nll = bernoulli_nll(logits, x_rep)
+    else:
+        nll = gaussian_nll(logits, x_rep, model.config.sigma)
+    return -nll.reshape(k, b)
 
 
 @torch.no_grad()
@@ -32,15 +36,9 @@ def log_joint_terms(model, x: torch.Tensor, k: int, generator: torch.Generator |
     """
     if mu is None or logvar is None:
         mu, logvar = model.encode(x)
-    b, d = mu.shape
-    eps = torch.randn((k, b, d), generator=generator, dtype=mu.dtype)
+    eps = torch.randn((k, *mu.shape), generator=generator, dtype=mu.dtype)
     z = mu + eps * torch.exp(0.5 * logvar)                       # [k, B, D]
-    logits = model.decode(z.reshape(k * b, d))                    # [k*B, ...]
-    x_rep = x.unsqueeze(0).expand(k, *x.shape).reshape(k * b, *x.shape[1:])
-    log_px_z = -_recon(model, logits, x_rep).reshape(k, b)      # [k, B]
-    log_pz = _normal_logpdf(z, torch.zeros_like(mu), torch.zeros_like(logvar))
-    log_qz = _normal_logpdf(z, mu, logvar)
-    return log_px_z + log_pz - log_qz
+    return log_px_given_z(model, x, z) + log_normal(z) - log_normal(z, mu, logvar)  # [k, B]
 
 
 def iw_log_likelihood(model, x: torch.Tensor, k: int = 100, batch_size: int = 100,
@@ -81,8 +79,7 @@ def log_joint_at(model, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         s, m = model.config.sigma, torch.sigmoid(logits)
         sq = (xf ** 2).sum(1, keepdim=True) - 2 * xf @ m.T + (m ** 2).sum(1)
         log_px_z = -sq / (2 * s ** 2) - xf.shape[1] * (math.log(s) + 0.5 * math.log(2 * math.pi))
-    zeros = torch.zeros_like(z)
-    return log_px_z + _normal_logpdf(z, zeros, zeros).double()   # [B, M]
+    return log_px_z + log_normal(z).double()                     # [B, M]
 
 
 @torch.no_grad()

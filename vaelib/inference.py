@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import torch
 
-from .evaluation import _recon
+from .evaluation import log_px_given_z
 from .losses import gaussian_kl
 
 __all__ = ["Fit", "elbo_estimate", "fit_posterior", "per_sample_vi", "refine"]
@@ -48,15 +48,10 @@ def elbo_estimate(model, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor
     ``eps`` ([k, B, D]) fixes the noise; otherwise it is drawn from ``generator``.
     Gradients flow to mu and logvar (and to the decoder unless it is frozen).
     """
-    b, d = mu.shape
     if eps is None:
-        eps = torch.randn((k, b, d), generator=generator, dtype=mu.dtype)
-    k = eps.shape[0]
+        eps = torch.randn((k, *mu.shape), generator=generator, dtype=mu.dtype)
     z = mu + eps * torch.exp(0.5 * logvar)                        # [k, B, D]
-    logits = model.decode(z.reshape(k * b, d))                    # [k*B, ...]
-    x_rep = x.unsqueeze(0).expand(k, *x.shape).reshape(k * b, *x.shape[1:])
-    log_px_z = -_recon(model, logits, x_rep).reshape(k, b)       # [k, B]
-    return log_px_z.mean(dim=0) - gaussian_kl(mu, logvar)
+    return log_px_given_z(model, x, z).mean(dim=0) - gaussian_kl(mu, logvar)
 
 
 def fit_posterior(model, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor,

@@ -64,6 +64,18 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor,
     return 0.5 * (diff.pow(2) + logvar.exp() - logvar - 1.0).sum(dim=-1)
 
 
+def log_normal(z: torch.Tensor, mu: torch.Tensor | float = 0.0,
+               logvar: torch.Tensor | float = 0.0) -> torch.Tensor:
+    """log N(z; mu, diag exp(logvar)), summed over the last dimension (default: N(0, I)).
+
+        log N(z; mu, sigma^2) = -1/2 sum_d [ (z_d - mu_d)^2 / sigma_d^2 + log sigma_d^2 + log 2pi ]
+
+    Broadcasts over the leading dimensions: z [..., D] -> [...].
+    """
+    logvar = torch.as_tensor(logvar, dtype=z.dtype)
+    return -0.5 * ((z - mu) ** 2 / logvar.exp() + logvar + math.log(2 * math.pi)).sum(-1)
+
+
 def _flat(t: torch.Tensor) -> torch.Tensor:
     return t.reshape(t.shape[0], -1)
 

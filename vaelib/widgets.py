@@ -19,6 +19,9 @@ import time
 from typing import Callable
 
 import ipywidgets as widgets
+import numpy as np
+import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 __all__ = ["LiveFigure", "slider", "int_slider", "latent_sliders"]
@@ -125,9 +128,6 @@ def latent_sliders(decode_image: Callable, z_dim: int, lim: float = 3.0,
 
 def _render_scatter(codes, labels=None, lim: float = 3.0, pixels: int = 216, dpi: int = 80):
     """(RGB array [pixels, pixels, 3] of the 2-D codes with axes, function z -> (row, col))."""
-    import numpy as np
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
     from .plots import DIGIT_COLORS
 
     z = np.asarray(codes.detach().cpu() if hasattr(codes, "detach") else codes, dtype=float)
@@ -165,8 +165,6 @@ def _draw_cross(rgb, row: int, col: int, size: int = 6) -> None:
 
 def _grey_rgb(image, scale: int):
     """An image [H, W] in [0, 1] (1 = ink) -> enlarged RGB uint8 [H*scale, W*scale, 3], ink dark."""
-    import numpy as np
-
     big = np.kron(np.asarray(image, dtype=float), np.ones((scale, scale)))
     grey = (255 * (1 - big.clip(0, 1))).astype(np.uint8)
     return np.repeat(grey[..., None], 3, axis=2)
@@ -185,8 +183,6 @@ def latent_explorer_2d(decode_image: Callable, codes, labels=None, lim: float = 
     ``sigmoid(decode(z))``). ``codes`` [N, 2] (coloured by ``labels`` [N] if given) are
     drawn once, over [-lim, lim]^2, as the left half of the picture.
     """
-    import numpy as np
-
     background, to_pixel = _render_scatter(codes, labels, lim, pixels)
     scale = (pixels - 20) // 28
 
@@ -214,9 +210,6 @@ def digit_latent_sliders(model, images, index: int = 0, lim: float = 3.0, column
     +-lim are clipped to the sliders' range. ``widget.start_button.click()`` does
     what the button does.
     """
-    import numpy as np
-    import torch
-
     z_dim = model.config.z_dim
     side = images.shape[-1] * scale
 
