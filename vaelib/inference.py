@@ -23,6 +23,7 @@ import torch
 
 from .evaluation import log_px_given_z
 from .losses import gaussian_kl
+from .seeding import generator as seeded_generator
 
 __all__ = ["Fit", "elbo_estimate", "fit_posterior", "per_sample_vi", "refine"]
 
@@ -64,13 +65,13 @@ def fit_posterior(model, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor
     Each step uses k fresh noise samples per image from ``generator``. Every
     ``record_every`` steps (and at the start and the end) the ELBO of every image is
     measured with one fixed set of ``eval_k`` noise samples (from ``eval_generator``,
-    default: seeded with 0), so that the recorded curves are smooth and comparable.
+    default: seeded with seed(0)), so that the recorded curves are smooth and comparable.
     With ``keep_best`` each image keeps the recorded iterate with the highest ELBO, so
     the returned ELBO is never below the starting one. The decoder is not changed.
     """
     if steps < 0 or record_every < 1:
         raise ValueError("steps must be >= 0 and record_every >= 1")
-    eval_generator = eval_generator or torch.Generator().manual_seed(0)
+    eval_generator = eval_generator or seeded_generator(0)
     eval_eps = torch.randn((eval_k, *mu.shape), generator=eval_generator, dtype=mu.dtype)
     mu = mu.detach().clone().requires_grad_(True)
     logvar = logvar.detach().clone().requires_grad_(True)

@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from .device import default_device
+from .seeding import seed as course_shifted
 
 __all__ = ["setup"]
 
@@ -15,9 +16,10 @@ def setup(seed: int = 0) -> torch.device:
     """Seed torch's global generator, set figure defaults, return the device to use.
 
     Called once at the top of a notebook (the notebook, not the library, owns the
-    global seed). Figures are PNG at 80 dpi so saved notebooks stay small.
+    global seed). The seed is shifted by ``$VAELIB_SEED`` like every seed of the course.
+    Figures are PNG at 80 dpi so saved notebooks stay small.
     """
-    torch.manual_seed(seed)
+    torch.manual_seed(course_shifted(seed))
     plt.rcParams.update({"figure.dpi": 80, "savefig.dpi": 80, "figure.figsize": (5, 3.5),
                          "axes.spines.top": False, "axes.spines.right": False,
                          "image.cmap": "gray_r"})

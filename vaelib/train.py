@@ -3,8 +3,9 @@
     model, history = train_or_load(VAEConfig(z_dim=2), TrainConfig(steps=3000), data, name="vae-2d")
 
 trains once and afterwards loads the checkpoint ``checkpoints/vae-2d-<key>.pt``, whose
-key is a hash of the model config, the training config (seed included) and the data
-source. A changed config or data set trains a new model; nothing is overwritten.
+key is a hash of the model config, the training config (seed included), the course seed
+``$VAELIB_SEED`` and the data. A changed config, seed or data set trains a new model;
+nothing is overwritten.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from tqdm.auto import tqdm
 from .data import Data, minibatches
 from .device import default_device
 from .models import build_model
+from .seeding import course_seed
+from .seeding import seed as course_shifted
 
 __all__ = [
     "TrainConfig", "History", "TrainingDiverged", "fit", "evaluate", "latent_stats",
@@ -44,6 +47,7 @@ class TrainConfig:
     beta: float = 1.0        # weight of the KL term; 1 is the true ELBO
     warmup_steps: int = 0    # KL annealing: beta rises linearly from 0 to beta over these steps
     seed: int = 0            # seeds the initial weights, the shuffling and the noise eps
+    #                          (shifted by $VAELIB_SEED, see vaelib.seeding)
     log_every: int = 0       # record the history every N steps too (0: at each epoch's end only)
 
     def __post_init__(self):
@@ -153,8 +157,8 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None,
     x = x.to(device)
     y = None if y is None else y.to(device)
     mon_x, mon_y = x[:MONITOR_SIZE], None if y is None else y[:MONITOR_SIZE]
-    shuffle = torch.Generator().manual_seed(config.seed)
-    noise = torch.Generator(device=device).manual_seed(config.seed + 1)
+    shuffle = torch.Generator().manual_seed(course_shifted(config.seed))
+    noise = torch.Generator(device=device).manual_seed(course_shifted(config.seed) + 1)
     try:
         opt = torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
     except (RuntimeError, TypeError):  # fused Adam is missing on some devices
@@ -227,7 +231,7 @@ def _data_fingerprint(data: Data) -> dict:
 def _meta(config, train_config: TrainConfig, data: Data) -> dict:
     return {"format": CHECKPOINT_FORMAT, "config_type": type(config).__name__,
             "config": asdict(config), "train_config": asdict(train_config),
-            "data": _data_fingerprint(data)}
+            "course_seed": course_seed(), "data": _data_fingerprint(data)}
 
 
 def _normalise(meta: dict) -> str:
@@ -235,7 +239,7 @@ def _normalise(meta: dict) -> str:
 
 
 def cache_key(config, train_config: TrainConfig, data: Data) -> str:
-    """12 hex digits of a hash of the model config, the training config and the data."""
+    """12 hex digits of a hash of the model and training configs, the course seed and the data."""
     return hashlib.sha256(_normalise(_meta(config, train_config, data)).encode()).hexdigest()[:12]
 
 
@@ -281,7 +285,7 @@ def train_or_load(config, train_config: TrainConfig, data: Data, *, name: str | 
             _move_aside(path, "was made for another config or data set")
 
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(train_config.seed)
+        torch.manual_seed(course_shifted(train_config.seed))
         model = build_model(config)
     start = time.perf_counter()
     labelled = model.uses_labels
@@ -292,7 +296,7 @@ def train_or_load(config, train_config: TrainConfig, data: Data, *, name: str | 
     seconds = time.perf_counter() - start
     model.cpu().eval()
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")  # two kernels training at once never share it
     torch.save({**meta, "state_dict": model.state_dict(), "history": list(history),
                 "train_seconds": seconds}, tmp)
     os.replace(tmp, path)
