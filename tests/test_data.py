@@ -7,7 +7,15 @@ import pytest
 import torch
 
 from vaelib import data
-from vaelib.data import RAW_FILES, DataUnavailableError, load_fashion_mnist, load_mnist, minibatches
+from vaelib.data import (
+    FASHION_MNIST_CLASSES,
+    RAW_FILES,
+    DataUnavailableError,
+    load_data,
+    load_fashion_mnist,
+    load_mnist,
+    minibatches,
+)
 
 DEBIAN_FASHION = data.SYSTEM_FASHION_MNIST_DIRS[0]
 IN_CI = os.environ.get("CI") == "true"
@@ -57,6 +65,41 @@ def test_sample_is_deterministic(monkeypatch):
     a, b = load_mnist("train"), load_mnist("train")
     assert torch.equal(a.images, b.images) and torch.equal(a.labels, b.labels)
     assert a.labels[:10].tolist() == [4, 3, 9, 9, 0, 9, 6, 5, 7, 7]
+
+
+def test_the_course_seed_changes_which_digits_are_held_out(monkeypatch):
+    monkeypatch.setenv("VAELIB_MNIST", "sample")
+    monkeypatch.setenv("VAELIB_SEED", "1")
+    train, test = load_mnist("train"), load_mnist("test")
+    assert train.labels.bincount().tolist() == [400] * 10
+    assert test.labels.bincount().tolist() == [100] * 10
+    monkeypatch.setenv("VAELIB_SEED", "0")
+    train0 = load_mnist("train")
+    assert not torch.equal(train.labels, train0.labels)
+    # the same 5,000 digits, split differently: train and test of one seed never overlap
+    flat = {tuple(x.flatten()[::7].tolist()) for x in train.images[:500]}
+    assert not flat & {tuple(x.flatten()[::7].tolist()) for x in test.images}
+
+
+def test_load_data_follows_vaelib_dataset(monkeypatch, tmp_path):
+    monkeypatch.setenv("VAELIB_MNIST", "sample")
+    monkeypatch.delenv("VAELIB_DATASET", raising=False)
+    digits = load_data("test")
+    assert digits.classes == tuple("0123456789") and len(digits.labels) == 1000
+    monkeypatch.setenv("VAELIB_DATASET", "MNIST")
+    assert len(load_data("test").labels) == 1000
+    monkeypatch.setenv("VAELIB_DATASET", "cifar")
+    with pytest.raises(ValueError, match="VAELIB_DATASET must be one of mnist, fashion-mnist"):
+        load_data("test")
+
+
+def test_load_data_gives_fashion_mnist_with_its_class_names(monkeypatch, tmp_path, no_download):
+    _need_debian_fashion_mnist()
+    _copy_debian(tmp_path / "FashionMNIST" / "raw")
+    monkeypatch.setenv("VAELIB_DATASET", "fashion-mnist")
+    test = load_data("test", root=tmp_path)
+    assert test.images.shape == (10000, 1, 28, 28)
+    assert test.classes == FASHION_MNIST_CLASSES and test.classes[9] == "Ankle boot"
 
 
 def test_bad_split_is_a_clear_error():

@@ -52,3 +52,14 @@ def test_manifold_grid_decodes_prior_quantiles_top_row_first():
     manifold_grid(decode, n=3, lim=2.0)
     assert seen[1][:, 0].max() == 2.0
     plt.close("all")
+
+
+def test_latent_scatter_names_classes_from_the_data_set():
+    from vaelib.data import FASHION_MNIST_CLASSES
+
+    z, labels = torch.randn(30, 2), torch.arange(30) % 3
+    ax = latent_scatter(z, labels, classes=FASHION_MNIST_CLASSES)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["T-shirt/top", "Trouser",
+                                                                   "Pullover"]
+    ax = latent_scatter(z, labels)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["0", "1", "2"]

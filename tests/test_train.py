@@ -139,6 +139,26 @@ def test_training_is_reproducible():
     assert ha == hb
 
 
+def test_the_course_seed_changes_the_run_and_the_cache_key(monkeypatch, capsys):
+    data, train = tiny_data(), TrainConfig(steps=3, batch_size=32)
+    monkeypatch.setenv("VAELIB_SEED", "0")
+    key0 = cache_key(TINY, train, data)
+    m0, h0 = train_or_load(TINY, train, data, name="tiny", progress=False)
+    monkeypatch.setenv("VAELIB_SEED", "1")
+    assert cache_key(TINY, train, data) != key0
+    capsys.readouterr()
+    m1, h1 = train_or_load(TINY, train, data, name="tiny", progress=False)
+    assert "Trained tiny" in capsys.readouterr().out, "a seed-0 model must not load under seed 1"
+    first = next(iter(m0.state_dict()))  # the initial weights differ, so the first layer does
+    assert not torch.equal(m0.state_dict()[first], m1.state_dict()[first])
+    assert len(list(cache_dir().glob("tiny-*.pt"))) == 2
+    monkeypatch.setenv("VAELIB_SEED", "0")
+    m0b, _ = train_or_load(TINY, train, data, name="tiny", progress=False)
+    assert "Loaded" in capsys.readouterr().out
+    assert all(torch.equal(a, b) for a, b in zip(m0.state_dict().values(),
+                                                   m0b.state_dict().values()))
+
+
 def test_train_config_rejects_nonsense():
     with pytest.raises(ValueError, match="steps"):
         TrainConfig(steps=0)

@@ -71,8 +71,11 @@ def show_images(images: torch.Tensor | np.ndarray, nrow: int | None = None,
 
 def latent_scatter(z: torch.Tensor, labels: torch.Tensor | None = None, ax: Axes | None = None,
                    s: float = 4, alpha: float = 0.6, legend: bool = True,
-                   title: str | None = None) -> Axes:
-    """2-D codes z [N, 2] as points, coloured by label (0..9) if given; returns the axes."""
+                   title: str | None = None, classes: Sequence[str] | None = None) -> Axes:
+    """2-D codes z [N, 2] as points, coloured by label (0..9) if given; returns the axes.
+
+    The legend names label k ``classes[k]`` (e.g. ``data.classes``), else the number k.
+    """
     z = z.detach().cpu().numpy() if isinstance(z, torch.Tensor) else np.asarray(z)
     if z.ndim != 2 or z.shape[1] != 2:
         raise ValueError(f"latent_scatter draws 2-D codes [N, 2], got shape {z.shape}")
@@ -84,7 +87,8 @@ def latent_scatter(z: torch.Tensor, labels: torch.Tensor | None = None, ax: Axes
         for k in np.unique(labels):
             pts = z[labels == k]
             ax.scatter(pts[:, 0], pts[:, 1], s=s, alpha=alpha, linewidths=0,
-                       color=DIGIT_COLORS[int(k) % 10], label=str(k))
+                       color=DIGIT_COLORS[int(k) % 10],
+                       label=classes[int(k)] if classes is not None else str(k))
         if legend:
             ax.legend(markerscale=3 / max(s, 1) * 4, fontsize="small", loc="best",
                       frameon=False, ncols=2)
