@@ -1,3 +1,4 @@
+import gzip
 import os
 import shutil
 from pathlib import Path
@@ -153,6 +154,21 @@ def test_damaged_mnist_without_network_falls_back(tmp_path, no_download, capsys)
     assert sample.images.shape == (4000, 1, 28, 28)
     assert "wrong size" in out[0] and "offline sample" in out[-1]
     assert len(list(tmp_path.glob("MNIST/damaged-*/*"))) == 4
+
+
+def test_a_damaged_archive_is_kept_aside_and_leaves_nothing_half_written(tmp_path, no_download,
+                                                                          capsys):
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    whole = gzip.compress(b"\0" * RAW_FILES["train-images-idx3-ubyte"])
+    (raw / "train-images-idx3-ubyte.gz").write_bytes(whole[:len(whole) // 2])  # cut short
+    sample = load_mnist("train", root=tmp_path)
+    out = capsys.readouterr().out
+    assert sample.images.shape == (4000, 1, 28, 28)
+    assert "could not unzip train-images-idx3-ubyte.gz" in out and "offline sample" in out
+    assert list(raw.iterdir()) == [], "no .partial file and no damaged archive left in raw/"
+    kept = list(tmp_path.glob("MNIST/damaged-*/train-images-idx3-ubyte.gz"))
+    assert len(kept) == 1 and kept[0].stat().st_size == len(whole) // 2  # kept, not deleted
 
 
 def test_fashion_mnist_with_no_files_says_where_to_put_them(tmp_path, no_download, monkeypatch):

@@ -125,19 +125,27 @@ def _move_aside(raw: Path, names: list[str]) -> Path:
     return aside
 
 
-def _extract_archives(raw: Path) -> None:
-    """Unzip raw/NAME.gz to raw/NAME where only the archive is there.
+def _extract_archives(raw: Path) -> list[str]:
+    """Unzip raw/NAME.gz to raw/NAME where only the archive is there; return the damaged ones.
 
     torchvision only accepts archives with the checksums of its own mirrors; archives
-    from elsewhere (e.g. Debian's, recompressed) hold the same files.
+    from elsewhere (e.g. Debian's, recompressed) hold the same files. An archive that
+    cannot be unzipped leaves no half-written file behind.
     """
+    damaged = []
     for name in RAW_FILES:
         archive, target = raw / f"{name}.gz", raw / name
         if archive.exists() and not target.exists():
             tmp = target.with_suffix(".partial")
-            with gzip.open(archive, "rb") as src, open(tmp, "wb") as dst:
-                shutil.copyfileobj(src, dst)
-            os.replace(tmp, target)
+            try:
+                with gzip.open(archive, "rb") as src, open(tmp, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+            except (OSError, EOFError):
+                tmp.unlink(missing_ok=True)
+                damaged.append(f"{name}.gz")
+            else:
+                os.replace(tmp, target)
+    return damaged
 
 
 def _torchvision(name: str, split: str, root: Path, download: bool) -> Data:
@@ -147,10 +155,11 @@ def _torchvision(name: str, split: str, root: Path, download: bool) -> Data:
 
     cls = getattr(datasets, name)
     raw = root / name / "raw"
-    try:
-        _extract_archives(raw)
-    except (OSError, EOFError) as err:  # a damaged archive: torchvision fetches it again
-        print(f"{name}: could not unzip an archive in {raw} ({err}); fetching it again.")
+    broken = _extract_archives(raw)
+    if broken:  # kept aside, so torchvision fetches them again
+        aside = _move_aside(raw, [b.removesuffix(".gz") for b in broken])
+        print(f"{name}: could not unzip {', '.join(broken)} (damaged); moved to {aside} "
+              f"and fetching again.")
     damaged = _damaged_files(raw)
     if damaged:
         aside = _move_aside(raw, damaged)
