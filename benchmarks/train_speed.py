@@ -14,7 +14,11 @@ It uses MNIST when torchvision can load it, else Fashion-MNIST (downloaded, or D
 dataset-fashion-mnist). Prints each loop's seconds per epoch and test loss (nats per
 image, the same evaluation for both), and their speed ratio as the last line.
 
-    python benchmarks/train_speed.py [--epochs 2]
+With ``--device cuda`` both loops train on the GPU: the tutorial loop moves each batch
+there (``x.to(device)``), vaelib's fit gets ``device=``; the test loss is computed on
+the CPU either way.
+
+    python benchmarks/train_speed.py [--epochs 2] [--device cpu|cuda]
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from vaelib.train import TrainConfig, evaluate, fit
 
 CONFIG = VAEConfig(hidden=(400,), z_dim=20)  # 784-400-20, as in the common tutorial
 BATCH, LR = 128, 1e-3
+CPU = torch.device("cpu")
 
 
 def full_size_data():
@@ -84,8 +89,15 @@ class TutorialVAE(nn.Module):
         dec[2].load_state_dict(self.fc4.state_dict())
 
 
-def tutorial_loop(model: TutorialVAE, dataset_cls, epochs: int) -> float:
-    """The loop most tutorials show; returns seconds per epoch."""
+def _sync(device: torch.device) -> None:
+    """Wait for the GPU's queued work, so the clock measures the work itself."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def tutorial_loop(model: TutorialVAE, dataset_cls, epochs: int,
+                  device: torch.device = CPU) -> float:
+    """The loop most tutorials show, on ``device``; returns seconds per epoch."""
     from torch.utils.data import DataLoader
     from torchvision import transforms
 
@@ -93,13 +105,15 @@ def tutorial_loop(model: TutorialVAE, dataset_cls, epochs: int) -> float:
                      transform=transforms.ToTensor())
     loader = DataLoader(ds, batch_size=BATCH, shuffle=True,
                         generator=torch.Generator().manual_seed(0))
+    model.to(device).train()
     opt = torch.optim.Adam(model.parameters(), lr=LR)
     torch.manual_seed(1)  # the tutorial draws its noise from the global generator
-    model.train()
+    _sync(device)
     start = time.perf_counter()
     for _ in range(epochs):
         train_loss = 0.0
         for x, _ in loader:
+            x = x.to(device)
             opt.zero_grad()
             recon, mu, logvar = model(x)
             bce = F.binary_cross_entropy(recon, x.view(-1, 784), reduction="sum")
@@ -108,21 +122,30 @@ def tutorial_loop(model: TutorialVAE, dataset_cls, epochs: int) -> float:
             loss.backward()
             train_loss += loss.item()
             opt.step()
+    _sync(device)
     return (time.perf_counter() - start) / epochs
 
 
-def vaelib_loop(model, train, epochs: int) -> float:
+def vaelib_loop(model, train, epochs: int, device: torch.device = CPU) -> float:
+    """vaelib's fit on ``device`` (it returns the model on the CPU); seconds per epoch."""
     steps = epochs * -(-len(train.images) // BATCH)  # whole epochs
+    _sync(device)
     start = time.perf_counter()
     fit(model, train.images, config=TrainConfig(steps=steps, batch_size=BATCH, lr=LR),
-        device=torch.device("cpu"), progress=False)
+        device=device, progress=False)
+    _sync(device)
     return (time.perf_counter() - start) / epochs
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=2, help="epochs per loop (default 2)")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                        help="where both loops train (default cpu)")
     args = parser.parse_args()
+    device = torch.device(args.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: PyTorch sees no CUDA GPU here")
 
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"torch {torch.__version__} with {torch.get_num_threads()} threads; "
@@ -131,19 +154,21 @@ def main():
     name, train, test, dataset_cls = full_size_data()
     print(f"{name}: {len(train.images)} training and {len(test.images)} test images; "
           f"{args.epochs} epochs per loop, batch {BATCH}")
+    if device.type != "cpu":
+        print(f"both loops train on {torch.cuda.get_device_name(device)} ({device})")
 
     torch.manual_seed(0)
     vaelib_model = VAE(CONFIG)
     tutorial_model = TutorialVAE()
     tutorial_model.copy_from(vaelib_model)  # the same starting point
 
-    t_tut = tutorial_loop(tutorial_model, dataset_cls, args.epochs)
+    t_tut = tutorial_loop(tutorial_model, dataset_cls, args.epochs, device)
     judged = VAE(CONFIG)
     tutorial_model.copy_to(judged)  # evaluated by the same code as vaelib's model
     loss_tut = evaluate(judged, test.images, generator=torch.Generator().manual_seed(2))
     print(f"tutorial loop: {t_tut:6.2f} s per epoch, test loss {loss_tut['loss']:.1f} nats")
 
-    t_lib = vaelib_loop(vaelib_model, train, args.epochs)
+    t_lib = vaelib_loop(vaelib_model, train, args.epochs, device)
     loss_lib = evaluate(vaelib_model, test.images, generator=torch.Generator().manual_seed(2))
     print(f"vaelib loop:   {t_lib:6.2f} s per epoch, test loss {loss_lib['loss']:.1f} nats")
     print(f"vaelib is {t_tut / t_lib:.2f}x faster per epoch")

@@ -300,14 +300,16 @@ def load_data(split: str = "train", root: str | os.PathLike | None = None) -> Da
 
 
 def minibatches(n: int, batch_size: int, generator: torch.Generator | None = None,
-                drop_last: bool = False) -> Iterator[torch.Tensor]:
+                drop_last: bool = False,
+                device: torch.device | None = None) -> Iterator[torch.Tensor]:
     """Index tensors for one epoch: a shuffled permutation of range(n) cut into slices.
 
     Use them to slice in-memory tensors: ``for idx in minibatches(len(x), 128, g): xb = x[idx]``.
+    The permutation is drawn from ``generator`` and moved to ``device`` once per epoch.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, not {batch_size}")
-    order = torch.randperm(n, generator=generator)
+    order = torch.randperm(n, generator=generator).to(device)
     stop = n - n % batch_size if drop_last else n
     for start in range(0, stop, batch_size):
         yield order[start:start + batch_size]

@@ -6,7 +6,7 @@ import os
 
 import torch
 
-__all__ = ["default_device", "describe_device"]
+__all__ = ["default_device", "describe_device", "model_device", "move", "randn"]
 
 
 def default_device() -> torch.device:
@@ -36,3 +36,25 @@ def describe_device() -> str:
     else:
         what = "CPU"
     return f"{what} ({dev}); PyTorch uses {torch.get_num_threads()} CPU threads"
+
+
+def model_device(model: torch.nn.Module) -> torch.device:
+    """Where the model's parameters live (the CPU for a model without any)."""
+    param = next(model.parameters(), None)
+    return torch.device("cpu") if param is None else param.device
+
+
+def move(tensor: torch.Tensor | None, device: torch.device) -> torch.Tensor | None:
+    """``tensor.to(device)``; None stays None (for optional arguments such as labels)."""
+    return None if tensor is None else tensor.to(device)
+
+
+def randn(shape, generator: torch.Generator | None = None, device: torch.device | None = None,
+          dtype: torch.dtype | None = None) -> torch.Tensor:
+    """N(0, 1) noise of ``shape`` on ``device``, drawn on the generator's own device.
+
+    A CPU generator thus gives the same numbers whether the model runs on the CPU or a
+    GPU. Without a generator the noise comes from ``device``'s global generator.
+    """
+    where = device if generator is None else generator.device
+    return torch.randn(shape, generator=generator, device=where, dtype=dtype).to(device)

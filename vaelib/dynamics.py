@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from .data import Data
+from .device import model_device, randn
 from .losses import log_normal
 from .train import TrainConfig, evaluate, latent_stats, train_or_load
 
@@ -45,10 +46,11 @@ def prior_hole_kl(mu: torch.Tensor, logvar: torch.Tensor, n_samples: int = 2000,
         KL(p || q) = E_{z ~ N(0, I)} [ log p(z) - log q(z) ],  q the aggregate posterior
 
     0 when q equals the prior; large when the prior puts mass where no code lives (the
-    gaps a decoder never saw). Pass ``eps`` [n_samples, D] to fix the draws.
+    gaps a decoder never saw). Pass ``eps`` [n_samples, D] to fix the draws. Runs where
+    mu is; a CPU generator gives the same draws on any device.
     """
-    if eps is None:
-        eps = torch.randn(n_samples, mu.shape[1], generator=generator)
+    eps = randn((n_samples, mu.shape[1]), generator, mu.device) if eps is None else eps
+    eps, logvar = eps.to(mu.device), logvar.to(mu.device)
     return float((log_normal(eps) - aggregate_log_density(eps, mu, logvar)).mean())
 
 
@@ -73,6 +75,6 @@ def summarize_run(model: nn.Module, data: Data, generator: torch.Generator | Non
     """recon and kl (per image, nats, beta = 1), sigma_mean, active_dims and hole_kl on data."""
     summary = evaluate(model, data.images, generator=generator)
     summary.update(latent_stats(model, data.images))
-    mu, logvar = model.encode(data.images)
+    mu, logvar = model.encode(data.images.to(model_device(model)))
     summary["hole_kl"] = prior_hole_kl(mu, logvar, n_samples, generator=generator)
     return summary

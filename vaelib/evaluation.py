@@ -1,4 +1,8 @@
-"""How good is a VAE: the ELBO and the importance-weighted estimate of log p(x)."""
+"""How good is a VAE: the ELBO and the importance-weighted estimate of log p(x).
+
+Every function runs where the model is and returns its result on the device of ``x``
+(the rule in ``vaelib.train``).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import math
 
 import torch
 
+from .device import model_device, move, randn
 from .losses import bernoulli_nll, gaussian_nll, log_normal
 
 __all__ = ["log_px_given_z", "log_joint_terms", "iw_log_likelihood", "elbo_per_image",
@@ -17,6 +22,8 @@ def log_px_given_z(model, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
 
     x: [B, ...] images; z: [k, B, D] codes (k per image), decoded in one pass.
     """
+    home, device = x.device, model_device(model)
+    x, z = x.to(device), z.to(device)
     k, b, d = z.shape
     logits = model.decode(z.reshape(k * b, d))                    # [k*B, ...]
     x_rep = x.unsqueeze(0).expand(k, *x.shape).reshape(k * b, *x.shape[1:])
@@ -24,7 +31,7 @@ def log_px_given_z(model, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         nll = bernoulli_nll(logits, x_rep)
     else:
         nll = gaussian_nll(logits, x_rep, model.config.sigma)
-    return -nll.reshape(k, b)
+    return -nll.reshape(k, b).to(home)
 
 
 @torch.no_grad()
@@ -34,11 +41,14 @@ def log_joint_terms(model, x: torch.Tensor, k: int, generator: torch.Generator |
 
     ``mu``/``logvar`` override the encoder's q(z|x) (e.g. per-sample optimised ones).
     """
+    home, device = x.device, model_device(model)
+    x, mu, logvar = x.to(device), move(mu, device), move(logvar, device)
     if mu is None or logvar is None:
         mu, logvar = model.encode(x)
-    eps = torch.randn((k, *mu.shape), generator=generator, dtype=mu.dtype)
+    eps = randn((k, *mu.shape), generator, device, mu.dtype)
     z = mu + eps * torch.exp(0.5 * logvar)                       # [k, B, D]
-    return log_px_given_z(model, x, z) + log_normal(z) - log_normal(z, mu, logvar)  # [k, B]
+    logw = log_px_given_z(model, x, z) + log_normal(z) - log_normal(z, mu, logvar)  # [k, B]
+    return logw.to(home)
 
 
 def iw_log_likelihood(model, x: torch.Tensor, k: int = 100, batch_size: int = 100,
@@ -51,11 +61,12 @@ def iw_log_likelihood(model, x: torch.Tensor, k: int = 100, batch_size: int = 10
     """
     if k < 1:
         raise ValueError(f"k must be at least 1, not {k}")
+    home, x = x.device, x.to(model_device(model))
     out = []
     for start in range(0, len(x), batch_size):
         logw = log_joint_terms(model, x[start:start + batch_size], k, generator)
         out.append(torch.logsumexp(logw, dim=0) - math.log(k))
-    return torch.cat(out)
+    return torch.cat(out).to(home)
 
 
 def elbo_per_image(model, x: torch.Tensor, k: int = 1,
@@ -71,6 +82,8 @@ def log_joint_at(model, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     Bernoulli: log p(x|z) = sum_i [ x_i l_i - softplus(l_i) ] with logits l;
     Gaussian:  log p(x|z) = -sum_i (x_i - m_i)^2 / (2 sigma^2) - 784 (log sigma + log(2 pi)/2).
     """
+    home, device = x.device, model_device(model)
+    x, z = x.to(device), z.to(device)
     xf = x.reshape(len(x), -1).double()                          # [B, P]
     logits = model.decode(z).reshape(len(z), -1).double()        # [M, P]
     if model.config.likelihood == "bernoulli":
@@ -79,7 +92,7 @@ def log_joint_at(model, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         s, m = model.config.sigma, torch.sigmoid(logits)
         sq = (xf ** 2).sum(1, keepdim=True) - 2 * xf @ m.T + (m ** 2).sum(1)
         log_px_z = -sq / (2 * s ** 2) - xf.shape[1] * (math.log(s) + 0.5 * math.log(2 * math.pi))
-    return log_px_z + log_normal(z).double()                     # [B, M]
+    return (log_px_z + log_normal(z).double()).to(home)          # [B, M]
 
 
 @torch.no_grad()
@@ -95,11 +108,12 @@ def grid_log_likelihood(model, x: torch.Tensor, lim: float = 5.0, n: int = 401,
     d = model.config.z_dim
     if d not in (1, 2):
         raise ValueError(f"a grid covers a 1-D or 2-D latent only, not z_dim={d}")
-    ticks = torch.linspace(-lim, lim, n)
+    home, x = x.device, x.to(model_device(model))
+    ticks = torch.linspace(-lim, lim, n, device=x.device)
     z = ticks[:, None] if d == 1 else torch.cartesian_prod(ticks, ticks)   # [n^D, D]
     parts = [torch.logsumexp(log_joint_at(model, x, zc), dim=1) for zc in z.split(chunk)]
     h = 2 * lim / (n - 1)
-    return (torch.logsumexp(torch.stack(parts), dim=0) + d * math.log(h)).float()
+    return (torch.logsumexp(torch.stack(parts), dim=0) + d * math.log(h)).float().to(home)
 
 
 def iw_curve(model, x: torch.Tensor, ks: list[int], batch_size: int = 50,
@@ -110,6 +124,8 @@ def iw_curve(model, x: torch.Tensor, ks: list[int], batch_size: int = 50,
     Row i uses the first ks[i] of max(ks) samples z_j ~ q(z|x):
     log (1/k) sum_{j<=k} p(x, z_j) / q(z_j|x). ``mu``/``logvar`` replace the encoder's q.
     """
+    home, device = x.device, model_device(model)
+    x, mu, logvar = x.to(device), move(mu, device), move(logvar, device)
     out = []
     for start in range(0, len(x), batch_size):
         sl = slice(start, start + batch_size)
@@ -117,4 +133,4 @@ def iw_curve(model, x: torch.Tensor, ks: list[int], batch_size: int = 50,
                                None if mu is None else mu[sl],
                                None if logvar is None else logvar[sl])     # [K, b]
         out.append(torch.stack([torch.logsumexp(logw[:k], 0) - math.log(k) for k in ks]))
-    return torch.cat(out, dim=1)
+    return torch.cat(out, dim=1).to(home)

@@ -13,6 +13,9 @@ elementwise, so this is exactly N separate optimisations run side by side.
 
     per_sample_vi(model, x, steps=500)   # start from the prior N(0, I)
     refine(model, x, steps=20)           # start from the encoder's q(z|x)
+
+The optimisation runs where the model is; the results come back on the device of ``x``
+(the rule in ``vaelib.train``).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import NamedTuple
 
 import torch
 
+from .device import model_device, randn
 from .evaluation import log_px_given_z
 from .losses import gaussian_kl
 from .seeding import generator as seeded_generator
@@ -49,10 +53,11 @@ def elbo_estimate(model, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor
     ``eps`` ([k, B, D]) fixes the noise; otherwise it is drawn from ``generator``.
     Gradients flow to mu and logvar (and to the decoder unless it is frozen).
     """
-    if eps is None:
-        eps = torch.randn((k, *mu.shape), generator=generator, dtype=mu.dtype)
+    home, device = x.device, model_device(model)
+    x, mu, logvar = x.to(device), mu.to(device), logvar.to(device)
+    eps = randn((k, *mu.shape), generator, device, mu.dtype) if eps is None else eps.to(device)
     z = mu + eps * torch.exp(0.5 * logvar)                        # [k, B, D]
-    return log_px_given_z(model, x, z).mean(dim=0) - gaussian_kl(mu, logvar)
+    return (log_px_given_z(model, x, z).mean(dim=0) - gaussian_kl(mu, logvar)).to(home)
 
 
 def fit_posterior(model, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor,
@@ -71,10 +76,11 @@ def fit_posterior(model, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor
     """
     if steps < 0 or record_every < 1:
         raise ValueError("steps must be >= 0 and record_every >= 1")
-    eval_generator = eval_generator or seeded_generator(0)
-    eval_eps = torch.randn((eval_k, *mu.shape), generator=eval_generator, dtype=mu.dtype)
-    mu = mu.detach().clone().requires_grad_(True)
-    logvar = logvar.detach().clone().requires_grad_(True)
+    home, device = x.device, model_device(model)
+    x = x.to(device)
+    mu = mu.detach().to(device).clone().requires_grad_(True)
+    logvar = logvar.detach().to(device).clone().requires_grad_(True)
+    eval_eps = randn((eval_k, *mu.shape), eval_generator or seeded_generator(0), device, mu.dtype)
     opt = torch.optim.Adam([mu, logvar], lr=lr)
     recorded, trace, path_mu, path_logvar = [], [], [], []
     best_mu, best_logvar, best = mu.detach().clone(), logvar.detach().clone(), None
@@ -101,9 +107,10 @@ def fit_posterior(model, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor
         opt.step()
         if step % record_every == 0 or step == steps:
             record(step)
-    return Fit(best_mu, best_logvar, best, torch.tensor(recorded), torch.stack(trace),
-               torch.stack(path_mu) if keep_path else None,
-               torch.stack(path_logvar) if keep_path else None)
+    fit = Fit(best_mu, best_logvar, best, torch.tensor(recorded), torch.stack(trace),
+              torch.stack(path_mu) if keep_path else None,
+              torch.stack(path_logvar) if keep_path else None)
+    return Fit(*(None if t is None else t.to(home) for t in fit))
 
 
 def per_sample_vi(model, x: torch.Tensor, steps: int, **kwargs) -> Fit:
@@ -115,5 +122,5 @@ def per_sample_vi(model, x: torch.Tensor, steps: int, **kwargs) -> Fit:
 def refine(model, x: torch.Tensor, steps: int, **kwargs) -> Fit:
     """Encoder refinement: start at the encoder's (mu(x), logvar(x)), then optimise per image."""
     with torch.no_grad():
-        mu, logvar = model.encode(x)
+        mu, logvar = model.encode(x.to(model_device(model)))
     return fit_posterior(model, x, mu, logvar, steps, **kwargs)

@@ -6,13 +6,23 @@ trains once and afterwards loads the checkpoint ``checkpoints/vae-2d-<key>.pt``,
 key is a hash of the model config, the training config (seed included), the course seed
 ``$VAELIB_SEED`` and the data. A changed config, seed or data set trains a new model;
 nothing is overwritten.
+
+Devices: one rule for every function of vaelib that takes a model.
+- A function that trains a model (fit, train_or_load) trains on ``device`` (default:
+  ``vaelib.device.default_device()``) and returns the model on the device it came on
+  (a new model starts on the CPU), so ``fit(model, x)`` then ``model.encode(x)`` works.
+- Any other function runs where the model is: it moves the tensors you pass there itself
+  and returns its tensors on the device the images ``x`` came on.
+- Noise comes from the generator you pass, drawn on that generator's device: a CPU
+  generator gives the same noise on a GPU (``vaelib.device.randn``).
+The models' own methods (encode, decode, loss) move nothing: call them with tensors on
+the model's device.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import time
 from dataclasses import asdict, dataclass
@@ -23,7 +33,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .data import Data, minibatches
-from .device import default_device
+from .device import default_device, model_device, move
 from .models import build_model
 from .seeding import course_seed
 from .seeding import seed as course_shifted
@@ -92,6 +102,8 @@ def latent_stats(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = Non
     """
     if not hasattr(model, "encode"):
         return {}
+    device = model_device(model)
+    x, y = x.to(device), move(y, device)
     was_training = model.training
     model.eval()
     out = model.encode(x, y) if model.uses_labels else model.encode(x)
@@ -109,12 +121,12 @@ def latent_stats(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = Non
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None,
              batch_size: int = 1000, generator: torch.Generator | None = None) -> dict:
     """Per-image means of loss (beta = 1), recon and kl over a whole data set, in nats."""
-    was_training = model.training
+    device, was_training = model_device(model), model.training
     model.eval()
     totals = {"loss": 0.0, "recon": 0.0, "kl": 0.0}
     for start in range(0, len(x), batch_size):
-        xb = x[start:start + batch_size]
-        yb = None if y is None else y[start:start + batch_size]
+        xb = x[start:start + batch_size].to(device)
+        yb = None if y is None else y[start:start + batch_size].to(device)
         parts = model.loss(xb, yb, beta=1.0, generator=generator)
         for k, v in zip(("loss", "recon", "kl"), parts):
             totals[k] += float(v) * len(xb)
@@ -138,6 +150,21 @@ def _check_inputs(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None) -> 
         raise ValueError(f"{type(model).__name__} needs one label per image: fit(model, x, y, ...)")
 
 
+def _adam(model: nn.Module, lr: float) -> torch.optim.Adam:
+    try:
+        return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
+    except (RuntimeError, TypeError):  # fused Adam is missing on some devices
+        return torch.optim.Adam(model.parameters(), lr=lr)
+
+
+def _diverged(config: TrainConfig, n: int, step: int, loss: float) -> TrainingDiverged:
+    epoch = (step - 1) // -(-n // config.batch_size) + 1  # every epoch has ceil(n / batch) steps
+    return TrainingDiverged(
+        f"the loss became {loss} at step {step} (epoch {epoch}). Try a smaller learning rate "
+        f"(lr={config.lr:g} now; e.g. lr={config.lr / 10:g}), a smaller beta, or check that "
+        f"the images are finite and lie in [0, 1].")
+
+
 def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None,
         config: TrainConfig | None = None, *, x_val: torch.Tensor | None = None,
         y_val: torch.Tensor | None = None, device: torch.device | None = None,
@@ -149,64 +176,68 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None,
     of active latent dimensions (on up to 1,000 training images), and val_loss,
     val_recon, val_kl when x_val is given. Records are made at the end of every
     epoch, every ``config.log_every`` steps if set, and after the last step.
+
+    Trains on ``device`` and returns the model on the device it came on, in eval mode.
+    The sums and the NaN guard stay on the device, so a step never waits for it; the
+    guard is read every 50 steps and at each record.
     """
     config = config or TrainConfig()
     _check_inputs(model, x, y)
-    device = device or default_device()
+    home, device = model_device(model), torch.device(device or default_device())
     model.to(device).train()
-    x = x.to(device)
-    y = None if y is None else y.to(device)
+    x, y, x_val, y_val = (move(t, device) for t in (x, y, x_val, y_val))
     mon_x, mon_y = x[:MONITOR_SIZE], None if y is None else y[:MONITOR_SIZE]
     shuffle = torch.Generator().manual_seed(course_shifted(config.seed))
     noise = torch.Generator(device=device).manual_seed(course_shifted(config.seed) + 1)
-    try:
-        opt = torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
-    except (RuntimeError, TypeError):  # fused Adam is missing on some devices
-        opt = torch.optim.Adam(model.parameters(), lr=config.lr)
-
-    history, sums, count, step, epoch = History(), torch.zeros(3), 0, 0, 0
+    opt, history, step, epoch = _adam(model, config.lr), History(), 0, 0
+    sums, count = torch.zeros(3, device=device), 0  # running sums of loss, recon, kl
+    bad_step = torch.zeros((), dtype=torch.long, device=device)  # first non-finite step, or 0
+    bad_loss = torch.zeros((), device=device)                    # the loss at that step
     bar = tqdm(total=config.steps, desc=type(model).__name__, disable=not progress, leave=False)
+
+    def check():  # reads the device: did any step so far give a NaN or infinite loss?
+        if bad_step:
+            raise _diverged(config, len(x), int(bad_step), float(bad_loss))
 
     def record():
         nonlocal sums, count
+        check()
         row = {"step": step, "epoch": epoch, "beta": config.beta_at(step)}
         row.update(zip(("loss", "recon", "kl"), (sums / max(count, 1)).tolist()))
         row.update(latent_stats(model, mon_x, mon_y))
         if x_val is not None:
-            val = evaluate(model, x_val.to(device), None if y_val is None else y_val.to(device))
-            row.update({f"val_{k}": v for k, v in val.items()})
+            row.update({f"val_{k}": v for k, v in evaluate(model, x_val, y_val).items()})
         history.append(row)
-        sums, count = torch.zeros(3), 0
+        sums, count = torch.zeros(3, device=device), 0
 
-    while step < config.steps:
-        epoch += 1
-        for idx in minibatches(len(x), config.batch_size, shuffle):
-            step += 1
-            beta = config.beta_at(step)
-            parts = model.loss(x[idx], None if y is None else y[idx], beta=beta, generator=noise)
-            loss_value = parts.loss.item()
-            if not math.isfinite(loss_value):
-                bar.close()
-                raise TrainingDiverged(
-                    f"the loss became {loss_value} at step {step} (epoch {epoch}). Try a "
-                    f"smaller learning rate (lr={config.lr:g} now; e.g. lr={config.lr / 10:g}), "
-                    f"a smaller beta, or check that the images are finite and lie in [0, 1].")
-            opt.zero_grad(set_to_none=True)
-            parts.loss.backward()
-            opt.step()
-            sums += torch.tensor([loss_value, parts.recon.item(), parts.kl.item()])
-            count += 1
-            bar.update(1)
-            if step % 50 == 0:
-                bar.set_postfix(loss=f"{loss_value:.1f}", epoch=epoch)
-            if config.log_every and step % config.log_every == 0 and step < config.steps:
+    try:
+        while step < config.steps:
+            epoch += 1
+            for idx in minibatches(len(x), config.batch_size, shuffle, device=device):
+                step += 1
+                parts = model.loss(x[idx], None if y is None else y[idx],
+                                   beta=config.beta_at(step), generator=noise)
+                opt.zero_grad(set_to_none=True)
+                parts.loss.backward()
+                opt.step()
+                loss = parts.loss.detach()
+                bad_step = torch.where((bad_step == 0) & ~loss.isfinite(), step, bad_step)
+                bad_loss = torch.where(bad_step == step, loss, bad_loss)
+                sums += torch.stack([loss, parts.recon.detach(), parts.kl.detach()])
+                count += 1
+                bar.update(1)
+                if step % 50 == 0:
+                    check()
+                    bar.set_postfix(loss=f"{loss.item():.1f}", epoch=epoch)
+                if config.log_every and step % config.log_every == 0 and step < config.steps:
+                    record()
+                if step == config.steps:
+                    break
+            if count:
                 record()
-            if step == config.steps:
-                break
-        if count:
-            record()
-    bar.close()
-    model.eval()
+    finally:
+        bar.close()
+        model.to(home).eval()
     return history
 
 
@@ -293,8 +324,7 @@ def train_or_load(config, train_config: TrainConfig, data: Data, *, name: str | 
                   x_val=None if val is None else val.images,
                   y_val=None if val is None or not labelled else val.labels,
                   device=device, progress=progress)
-    seconds = time.perf_counter() - start
-    model.cpu().eval()
+    seconds = time.perf_counter() - start  # fit returned the model on the CPU, in eval mode
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")  # two kernels training at once never share it
     torch.save({**meta, "state_dict": model.state_dict(), "history": list(history),

@@ -24,6 +24,8 @@ import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from .device import model_device
+
 __all__ = ["LiveFigure", "slider", "int_slider", "latent_sliders"]
 
 
@@ -208,22 +210,22 @@ def digit_latent_sliders(model, images, index: int = 0, lim: float = 3.0, column
     The picture shows the chosen image (left) beside sigmoid(decode(z)) at the
     sliders' z (right). The sliders start at mu(images[index]); values beyond
     +-lim are clipped to the sliders' range. ``widget.start_button.click()`` does
-    what the button does.
+    what the button does. The model runs where it is; ``images`` may be on any device.
     """
-    z_dim = model.config.z_dim
+    z_dim, device = model.config.z_dim, model_device(model)
     side = images.shape[-1] * scale
 
     @torch.no_grad()
     def mu_of(i: int) -> list[float]:
-        mu, _ = model.encode(images[i:i + 1])  # [1, z_dim]
+        mu, _ = model.encode(images[i:i + 1].to(device))  # [1, z_dim]
         return [max(-lim, min(lim, float(m))) for m in mu[0]]
 
     def draw(fig, image, **zs):
-        z = torch.tensor([[zs[f"z{d + 1}"] for d in range(z_dim)]])  # [1, z_dim]
+        z = torch.tensor([[zs[f"z{d + 1}"] for d in range(z_dim)]], device=device)  # [1, z_dim]
         with torch.no_grad():
-            decoded = torch.sigmoid(model.decode(z))[0, 0].numpy()  # [28, 28]
+            decoded = torch.sigmoid(model.decode(z))[0, 0].cpu().numpy()  # [28, 28]
         rgb = np.full((side, 2 * side + scale, 3), 255, dtype=np.uint8)
-        rgb[:, :side] = _grey_rgb(images[image, 0].numpy(), scale)
+        rgb[:, :side] = _grey_rgb(images[image, 0].cpu().numpy(), scale)
         rgb[:, side + scale:] = _grey_rgb(decoded, scale)
         _show_rgb(fig, rgb)
 
