@@ -20,7 +20,7 @@ else
 TORCH_PAIR := "torch==$(TORCH_VERSION),!=$(TORCH_VERSION)+cpu" torchvision==$(TORCHVISION_VERSION)
 endif
 
-.PHONY: install lab test notebooks pretrain benchmark course-time lint clean-venv
+.PHONY: install lab test notebooks pretrain benchmark course-time badges lint clean-venv
 
 install: $(STAMP)
 
@@ -44,7 +44,7 @@ lab: install
 # VAELIB_SEED=1 from an empty checkpoint folder (tests/test_second_seed.py), where any
 # failed claim fails the test.
 test: install
-	$(BIN)/ruff check vaelib tests benchmarks
+	$(BIN)/ruff check vaelib tests benchmarks tools
 	VAELIB_MNIST=sample $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Re-execute every notebook in place (outputs saved), as the tests see them.
@@ -66,8 +66,13 @@ benchmark: install
 course-time: install
 	$(BIN)/python benchmarks/course_time.py
 
+# Write the repository address of pyproject.toml ([project.urls] Repository) into README's
+# badges and every notebook's Colab badge and install cell.
+badges: install
+	$(BIN)/python tools/badges.py
+
 lint: install
-	$(BIN)/ruff check vaelib tests benchmarks
+	$(BIN)/ruff check vaelib tests benchmarks tools
 
 clean-venv:
 	rm -rf $(VENV)

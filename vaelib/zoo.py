@@ -2,7 +2,7 @@
 
     model, history = zoo.load("vae-2d", train_data)
 
-trains the recipe the first time (about 15 s on two CPU cores) and loads it from
+trains the recipe the first time (it prints how long that took) and loads it from
 ``checkpoints/`` afterwards. A notebook that wants a variant builds its own configs
 and calls ``vaelib.train.train_or_load`` directly.
 
@@ -28,8 +28,8 @@ class Recipe:
     note: str = ""       # what it is for
 
 
-# Budgets are in optimizer steps, so the time is the same on the 4,000-image offline
-# sample and on full MNIST (1,500 steps of batch 128: 47 epochs of the sample, 3.2 of MNIST).
+# Budgets are in optimizer steps, so the time is about the same on the 4,000-image offline
+# sample and on full MNIST (1,500 steps of batch 128: 48 epochs of the sample, 3.2 of MNIST).
 RECIPES: dict[str, Recipe] = {
     "ae-2d": Recipe(AEConfig(z_dim=2), TrainConfig(steps=1500),
                     "plain autoencoder with a 2-D code (notebooks 01, 02, 05)"),
