@@ -1,10 +1,11 @@
 """The widgets work in a real browser: JupyterLab in headless Chromium, driven by Playwright.
 
 For each notebook below: open it in JupyterLab, Run All, check that every code cell ran,
-that no cell raised and no widget failed to display, then move a slider with the keyboard
-and check that the picture beside it changed. Screenshots of failures go to
-test-artifacts/. Needs Chromium (Debian: apt install chromium); without it the test is
-skipped, except under CI=true, where it fails.
+that no cell raised, no widget failed to display and no button or control description is cut
+(its text wider than its box), then move a slider with the keyboard and check that the
+picture beside it changed. Screenshots of failures go to test-artifacts/. Needs Chromium
+(Debian: apt install chromium); without it the test is skipped, except under CI=true, where
+it fails.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
-NOTEBOOKS = ["00_start_here.ipynb", "04_kl_divergence.ipynb", "05_vae.ipynb"]
+NOTEBOOKS = ["00_start_here.ipynb", "04_kl_divergence.ipynb", "05_vae.ipynb", "06_cvae.ipynb"]
 RUN_ALL_TIMEOUT_MS = 300_000
 
 pytestmark = pytest.mark.browser
@@ -120,6 +121,14 @@ KERNEL_READY = """() => {
 }"""
 
 
+# Buttons and control descriptions whose text is wider than their box (shown cut, "0.." or
+# "sig...") in the rendered notebook.
+CUT_LABELS = """() => [...document.querySelectorAll(
+    '.jp-Notebook .jupyter-button, .jp-Notebook .widget-label')]
+  .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
+  .map(e => e.textContent.trim())"""
+
+
 def _run_notebook(page, lab, name):
     page.goto(f"{lab['url']}/lab/tree/{name}?reset&token={lab['token']}")
     page.wait_for_selector(".jp-Notebook", timeout=120_000)
@@ -157,6 +166,8 @@ def test_notebook_runs_and_its_slider_redraws(lab, name):
             errors = page.locator(".jp-OutputArea-output[data-mime-type="
                                   "'application/vnd.jupyter.error']")
             assert errors.count() == 0, errors.first.inner_text()
+            cut = page.evaluate(CUT_LABELS)
+            assert not cut, f"controls whose label does not fit: {cut}"
             assert page.evaluate(FIND_SLIDER), "no slider with a picture found"
             picture = page.locator("[data-test=picture]")
             picture.scroll_into_view_if_needed()
