@@ -38,6 +38,17 @@ def test_saved_output_carries_a_static_picture():
     assert base64.b64decode(bundle["image/png"]) == w.image.value
 
 
+def test_displays_with_ipywidgets_7_which_has_no_repr_mimebundle(monkeypatch):
+    # Colab ships ipywidgets 7.7.1: its widgets display through _ipython_display_, and
+    # the classes LiveFigure extends have no _repr_mimebundle_
+    import ipywidgets
+    for cls in type.mro(ipywidgets.VBox):
+        if "_repr_mimebundle_" in vars(cls):
+            monkeypatch.delattr(cls, "_repr_mimebundle_")
+    w = LiveFigure(_draw, a=slider())
+    assert base64.b64decode(w._repr_mimebundle_()["image/png"]) == w.image.value
+
+
 def test_needs_a_control():
     with pytest.raises(ValueError, match="at least one control"):
         LiveFigure(_draw)

@@ -99,7 +99,10 @@ class LiveFigure(widgets.VBox):
         self.redraw()
 
     def _repr_mimebundle_(self, **kwargs):
-        bundle = super()._repr_mimebundle_(**kwargs) or {}
+        # ipywidgets 8 displays a widget through this method; ipywidgets 7 (Colab ships 7.7.1)
+        # through _ipython_display_, and its classes have no _repr_mimebundle_ to extend
+        parent = getattr(super(), "_repr_mimebundle_", None)
+        bundle = (parent(**kwargs) if parent else None) or {}
         bundle["image/png"] = base64.b64encode(self.image.value).decode("ascii")
         return bundle
 
