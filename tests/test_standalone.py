@@ -70,7 +70,7 @@ def test_a_notebook_alone_installs_the_library_and_runs_to_the_end(tmp_path, mon
     python = _env_without_vaelib(tmp_path)
     found = subprocess.run([str(python), "-c", "import importlib.util as u; "
                             "print(u.find_spec('vaelib'), u.find_spec('torch') is not None)"],
-                           capture_output=True, text=True, check=True).stdout.split()
+                           cwd=tmp_path, capture_output=True, text=True, check=True).stdout.split()
     assert found == ["None", "True"], "the test environment must lack vaelib and have torch"
 
     work = tmp_path / "colab"

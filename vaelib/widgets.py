@@ -240,7 +240,8 @@ def digit_latent_sliders(model, images, index: int = 0, lim: float = 3.0, column
     chooser = int_slider(0, len(images) - 1, index, description="image")
     widget = LiveFigure(draw, figsize=((2 * side + scale) / 80, side / 80), dpi=80,
                         image=chooser, **zs)
-    button = widgets.Button(description="start from this digit", icon="arrow-down")
+    button = widgets.Button(description="start from this digit", icon="arrow-down",
+                            layout=widgets.Layout(width="auto"))  # the whole label shows
     button.on_click(lambda _: widget.set(**dict(zip(zs, mu_of(chooser.value)))))
     sliders = list(zs.values())
     per_column = -(-z_dim // columns)  # ceil
