@@ -10,6 +10,7 @@ from vaelib.geometry import (
     code_measures,
     disk_grid,
     distance_to_codes,
+    distance_to_ellipses,
     nearest_neighbour_distances,
     simulate_shape,
     to_reference_frame,
@@ -148,3 +149,28 @@ def test_correlation_is_pearsons_as_written_in_notebook_02():
     rho = (dz[:, 0] * dz[:, 1]).mean() / (dz[:, 0].pow(2).mean() * dz[:, 1].pow(2).mean()).sqrt()
     assert code_measures(z)["correlation"] == pytest.approx(abs(rho.item()), abs=1e-12)
     assert rho.item() == pytest.approx(torch.corrcoef(z.T)[0, 1].item(), abs=1e-12)
+
+
+def test_an_ellipse_equal_to_the_prior_covers_39_and_86_percent_of_prior_draws():
+    draws = torch.randn(200_000, 2, generator=torch.Generator().manual_seed(0))
+    d = distance_to_ellipses(draws, torch.zeros(1, 2), torch.ones(1, 2))
+    for k in (1, 2):  # in 2-D a share 1 - exp(-k^2 / 2) of N(0, I) lies within radius k
+        assert (d <= k).float().mean().item() == pytest.approx(1 - math.exp(-k**2 / 2), abs=0.005)
+
+
+def test_distance_to_ellipses_against_brute_force():
+    g = torch.Generator().manual_seed(1)
+    mu = torch.randn(40, 2, generator=g, dtype=torch.float64)
+    sigma = 0.05 + torch.rand(40, 2, generator=g, dtype=torch.float64)
+    pts = 2 * torch.randn(9, 2, generator=g, dtype=torch.float64)
+    brute = torch.tensor([min(math.hypot(*((p - m) / s).tolist()) for m, s in zip(mu, sigma))
+                          for p in pts], dtype=torch.float64)
+    torch.testing.assert_close(distance_to_ellipses(pts, mu, sigma, chunk=4), brute)
+
+
+def test_distance_to_ellipses_uses_each_axis_its_own_sigma():
+    mu, sigma = torch.zeros(1, 2), torch.tensor([[2.0, 0.5]])
+    d = distance_to_ellipses(torch.tensor([[2.0, 0.0], [0.0, 2.0], [1.0, 0.25]]), mu, sigma)
+    torch.testing.assert_close(d, torch.tensor([1.0, 4.0, math.sqrt(0.5)]))
+    with pytest.raises(ValueError):
+        distance_to_ellipses(torch.zeros(3, 2), mu, torch.zeros(1, 2))

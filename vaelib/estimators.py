@@ -9,7 +9,10 @@ estimate of g. They differ in how much the single estimates scatter.
 - score function (REINFORCE):     d/dmu = f(z) * eps / sigma,
                                   d/dsigma = f(z) * (eps^2 - 1) / sigma
 
-For f = sin the exact answer is known: E[sin z] = sin(mu) exp(-sigma^2 / 2).
+For f = sin the exact answer is known: E[sin z] = sin(mu) exp(-sigma^2 / 2), and so
+is the variance of one estimate of each kind (``sin_variance_pathwise``,
+``sin_variance_score``), from the Gaussian integrals E[cos(t eps)] = exp(-t^2/2),
+E[eps^2 cos(t eps)] = (1 - t^2) exp(-t^2/2), E[eps^4 cos(t eps)] = (t^4 - 6t^2 + 3) exp(-t^2/2).
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from typing import Callable, NamedTuple
 
 import torch
 
-__all__ = ["Estimates", "pathwise", "score_function", "sin_gradient"]
+__all__ = ["Estimates", "pathwise", "score_function", "sin_gradient", "sin_variance_pathwise",
+           "sin_variance_score"]
 
 
 class Estimates(NamedTuple):
@@ -65,3 +69,31 @@ def sin_gradient(mu: float, sigma: float) -> tuple[float, float]:
     """
     damp = math.exp(-sigma**2 / 2)
     return math.cos(mu) * damp, -sigma * math.sin(mu) * damp
+
+
+def sin_variance_pathwise(mu: float, sigma: float) -> tuple[float, float]:
+    """Exact variance of one pathwise estimate for f = sin: (d/dmu, d/dsigma).
+
+        Var[cos z]       = (1 + cos(2mu) e^{-2sigma^2}) / 2 - cos^2(mu) e^{-sigma^2}
+        Var[cos(z) eps]  = (1 + cos(2mu) (1 - 4sigma^2) e^{-2sigma^2}) / 2
+                           - sigma^2 sin^2(mu) e^{-sigma^2}
+    """
+    c2, d2, d1 = math.cos(2 * mu), math.exp(-2 * sigma**2), math.exp(-sigma**2)
+    var_mu = (1 + c2 * d2) / 2 - math.cos(mu) ** 2 * d1
+    var_sigma = (1 + c2 * (1 - 4 * sigma**2) * d2) / 2 - sigma**2 * math.sin(mu) ** 2 * d1
+    return var_mu, var_sigma
+
+
+def sin_variance_score(mu: float, sigma: float) -> tuple[float, float]:
+    """Exact variance of one score-function estimate (no baseline) for f = sin: (d/dmu, d/dsigma).
+
+        Var[sin(z) eps / sigma]          = (1 - cos(2mu) (1 - 4sigma^2) e^{-2sigma^2}) / (2sigma^2)
+                                           - cos^2(mu) e^{-sigma^2}
+        Var[sin(z) (eps^2 - 1) / sigma]  = (1 - cos(2mu) (8sigma^4 - 8sigma^2 + 1) e^{-2sigma^2})
+                                           / sigma^2 - sigma^2 sin^2(mu) e^{-sigma^2}
+    """
+    c2, d2, d1 = math.cos(2 * mu), math.exp(-2 * sigma**2), math.exp(-sigma**2)
+    var_mu = (1 - c2 * (1 - 4 * sigma**2) * d2) / (2 * sigma**2) - math.cos(mu) ** 2 * d1
+    var_sigma = ((1 - c2 * (8 * sigma**4 - 8 * sigma**2 + 1) * d2) / sigma**2
+                 - sigma**2 * math.sin(mu) ** 2 * d1)
+    return var_mu, var_sigma

@@ -20,6 +20,14 @@ origin: use this for a VAE, whose codes should fill N(0, I) itself. Either way
 the reference disk is the disk of radius ``radius`` (default 2, which holds 86%
 of N(0, I)) around the centre.
 
+Ellipses instead of points. A VAE's code is a Gaussian N(mu, diag sigma^2), an
+ellipse. ``distance_to_ellipses`` gives, for each point p, the smallest Mahalanobis
+distance min_i ||(p - mu_i) / sigma_i|| to N axis-aligned ellipses, so p lies in the
+union of the k-sigma ellipses exactly when that distance is at most k:
+
+    d = distance_to_ellipses(prior_draws, mu, sigma)   # [M]
+    covered = (d <= 2).float().mean()                  # share inside some 2-sigma ellipse
+
 Everything here is deterministic: the measures use a fixed grid, no sampling.
 Compare clouds with similar numbers of points (coverage grows with N).
 """
@@ -31,7 +39,7 @@ import math
 import torch
 
 __all__ = ["SHAPES", "simulate_shape", "to_reference_frame", "nearest_neighbour_distances",
-           "distance_to_codes", "disk_grid", "code_measures"]
+           "distance_to_codes", "distance_to_ellipses", "disk_grid", "code_measures"]
 
 SHAPES = ("scattered", "line", "ring", "disk")
 
@@ -109,6 +117,30 @@ def distance_to_codes(points: torch.Tensor, z: torch.Tensor, chunk: int = 2048) 
     out = [torch.cdist(points[i:i + chunk], z).min(dim=1).values
            for i in range(0, len(points), chunk)]
     return torch.cat(out) if out else torch.zeros(0, dtype=z.dtype)
+
+
+def distance_to_ellipses(points: torch.Tensor, mu: torch.Tensor, sigma: torch.Tensor,
+                         chunk: int = 1024) -> torch.Tensor:
+    """For each point p [M, D], min_i ||(p - mu_i) / sigma_i|| over N ellipses: [M].
+
+    mu, sigma: [N, D] centres and half-axes (sigma > 0) of axis-aligned ellipses. A point
+    lies inside the k-sigma ellipse of code i when ||(p - mu_i) / sigma_i|| <= k. The
+    points are taken ``chunk`` at a time, so memory stays at chunk x N x D numbers.
+    """
+    mu, sigma = torch.as_tensor(mu), torch.as_tensor(sigma)
+    points = torch.as_tensor(points, dtype=mu.dtype)
+    if (mu.shape != sigma.shape or mu.dim() != 2 or points.dim() != 2
+            or points.shape[1] != mu.shape[1]):
+        raise ValueError(f"need points [M, D] and mu, sigma [N, D]; got {tuple(points.shape)}, "
+                         f"{tuple(mu.shape)}, {tuple(sigma.shape)}")
+    if not (sigma > 0).all():
+        raise ValueError("every sigma must be positive")
+    inv = 1 / sigma                                                    # [N, D]
+    out = []
+    for i in range(0, len(points), chunk):
+        u = (points[i:i + chunk, None, :] - mu[None]) * inv[None]      # [chunk, N, D]
+        out.append(u.pow(2).sum(-1).min(dim=1).values.sqrt())          # [chunk]
+    return torch.cat(out) if out else torch.zeros(0, dtype=mu.dtype)
 
 
 def nearest_neighbour_distances(z: torch.Tensor, chunk: int = 2048) -> torch.Tensor:
