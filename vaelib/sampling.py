@@ -1,0 +1,109 @@
+"""Drawing new codes from a Gaussian fitted to an autoencoder's codes, and judging the images.
+
+A plain autoencoder has no prior, but one can be fitted after training: the Gaussian
+with the codes' mean and covariance,
+
+    mu = mean_i z_i,   Sigma = cov(z),   z_new = mu + L eps,  L L^T = Sigma,  eps ~ N(0, I)
+
+Decoding z_new is the simplest way to try the autoencoder as a generator. Whether the
+images are any good is judged without a person, by two numbers each:
+
+    nearest   the distance from an image to its nearest training image, as a root mean
+              square pixel difference ||x - x_train|| / sqrt(D): small when the image
+              looks like some real image (blurry decodes are never at 0)
+    classifier confidence, the largest of the classifier's class probabilities, and the
+              share of images it reads as some digit with confidence >= ``threshold``
+
+    g = torch.Generator().manual_seed(0)
+    mu, cov = fit_gaussian(z_train)                   # z_train: [N, d]
+    z_new = sample_gaussian(mu, cov, 500, generator=g)
+    scores = judge_samples(torch.sigmoid(ae.decode(z_new)), train.images[:4000], classifier)
+
+Both judges are relative: compare them with the same judges applied to real images
+and to the decodes of real codes (reconstructions), never read them alone. Each can be
+fooled on its own: faint or blurry images lie near many training images (a blank page
+about as near as a real digit), and a classifier trained on digits only can be confident
+about noise.
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = ["fit_gaussian", "sample_gaussian", "nearest_distances", "judge_samples"]
+
+
+def fit_gaussian(z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(mean [d], covariance [d, d]) of codes z [N, d] (N >= 2), in float64 on z's device."""
+    z = torch.as_tensor(z).detach()
+    if z.dim() != 2 or len(z) < 2:
+        raise ValueError(f"expected at least 2 codes [N, d], got {tuple(z.shape)}")
+    z = z.double()
+    if not torch.isfinite(z).all():
+        raise ValueError("the codes contain NaN or infinite values")
+    return z.mean(dim=0), torch.cov(z.T).reshape(z.shape[1], z.shape[1])
+
+
+def sample_gaussian(mean: torch.Tensor, cov: torch.Tensor, n: int,
+                    generator: torch.Generator | None = None,
+                    eps: torch.Tensor | None = None) -> torch.Tensor:
+    """n codes z = mean + L eps [n, d] (float32), with L L^T = cov and eps ~ N(0, I) [n, d].
+
+    Pass ``eps`` to fix the noise (then ``generator`` is not used). A covariance that is
+    only positive semi-definite gets a jitter of 1e-9 times its mean variance on the diagonal.
+    """
+    mean, cov = torch.as_tensor(mean).double(), torch.as_tensor(cov).double()
+    d = mean.shape[0]
+    if cov.shape != (d, d):
+        raise ValueError(f"the covariance must be [{d}, {d}], not {tuple(cov.shape)}")
+    L, info = torch.linalg.cholesky_ex(cov)
+    if int(info):
+        jitter = 1e-9 * float(cov.diagonal().mean().clamp(min=1e-12))
+        L = torch.linalg.cholesky(cov + jitter * torch.eye(d, dtype=cov.dtype, device=cov.device))
+    if eps is None:
+        eps = torch.randn(n, d, generator=generator, dtype=torch.float64)
+    eps = torch.as_tensor(eps).to(cov.device, torch.float64)
+    if eps.shape != (n, d):
+        raise ValueError(f"eps must be [{n}, {d}], not {tuple(eps.shape)}")
+    return (mean + eps @ L.T).float()                       # [n, d]
+
+
+def nearest_distances(images: torch.Tensor, reference: torch.Tensor,
+                      chunk: int = 512) -> torch.Tensor:
+    """For each image [N, ...], the RMS pixel distance to its nearest reference image: [N].
+
+    distance(x, r) = ||x - r|| / sqrt(D), D the number of pixels; on the inputs' device.
+    """
+    x = torch.as_tensor(images).flatten(1).float()          # [N, D]
+    ref = torch.as_tensor(reference).flatten(1).float().to(x.device)  # [M, D]
+    if x.shape[1] != ref.shape[1]:
+        raise ValueError(f"images have {x.shape[1]} pixels, the reference {ref.shape[1]}")
+    out = [torch.cdist(x[i:i + chunk], ref).min(dim=1).values for i in range(0, len(x), chunk)]
+    d = torch.cat(out) if out else torch.zeros(0, device=x.device)
+    return d / x.shape[1] ** 0.5
+
+
+@torch.no_grad()
+def judge_samples(images: torch.Tensor, train_images: torch.Tensor, classifier: torch.nn.Module,
+                  threshold: float = 0.9) -> dict[str, float]:
+    """How real images [N, 1, 28, 28] in [0, 1] look, by two judges (floats, see the module).
+
+    nearest    median RMS pixel distance to the nearest of ``train_images`` (pass a capped
+               subset, e.g. 4,000: the cost is N times its size)
+    confidence mean of the classifier's largest class probability
+    confident  share of images read with confidence >= ``threshold``
+    n          the number of images judged
+    """
+    images = torch.as_tensor(images).detach()
+    if len(images) == 0:
+        raise ValueError("no images to judge")
+    device = next(classifier.parameters()).device
+    was_training = classifier.training
+    classifier.eval()
+    try:
+        _, conf = classifier.predict(images.to(device))
+    finally:
+        classifier.train(was_training)
+    near = nearest_distances(images, train_images)
+    return {"nearest": float(near.median()), "confidence": float(conf.mean()),
+            "confident": float((conf >= threshold).double().mean()), "n": float(len(images))}
