@@ -151,6 +151,27 @@ def test_correlation_is_pearsons_as_written_in_notebook_02():
     assert rho.item() == pytest.approx(torch.corrcoef(z.T)[0, 1].item(), abs=1e-12)
 
 
+def test_a_sample_of_the_reference_gaussian_has_a_tail_and_a_fuller_centre():
+    from vaelib.geometry import REFERENCE
+    for seed in range(3):
+        g = torch.Generator().manual_seed(seed)
+        z = simulate_shape(REFERENCE, 1000, g)
+        assert z.shape == (1000, 2)
+        m = code_measures(z, standardize=False)
+        assert m["rms_radius"] == pytest.approx(math.sqrt(2), abs=0.1)
+        assert 0.02 < m["isolated_fraction"] < 0.08          # a perfect sample has "isolated" codes
+        assert m["centre_emptiness"] == pytest.approx(0.23, abs=0.04)
+        disk = code_measures(simulate_shape("disk", 1000, g))
+        assert m["centre_emptiness"] < disk["centre_emptiness"]
+
+
+def test_coverage_grows_and_the_largest_gap_shrinks_with_the_number_of_points():
+    g = torch.Generator().manual_seed(0)
+    small, large = (code_measures(simulate_shape("gaussian", n, g)) for n in (250, 4000))
+    assert small["coverage"] < large["coverage"]
+    assert small["largest_gap"] > 1.5 * large["largest_gap"]
+
+
 def test_an_ellipse_equal_to_the_prior_covers_39_and_86_percent_of_prior_draws():
     draws = torch.randn(200_000, 2, generator=torch.Generator().manual_seed(0))
     d = distance_to_ellipses(draws, torch.zeros(1, 2), torch.ones(1, 2))
