@@ -127,3 +127,54 @@ def test_iw_curve_agrees_with_iw_log_likelihood():
     a = iw_curve(model, x, [1, 50], batch_size=6, generator=torch.Generator().manual_seed(5))
     b = iw_log_likelihood(model, x, k=50, batch_size=6, generator=torch.Generator().manual_seed(5))
     torch.testing.assert_close(a[1], b)
+
+
+# --- log p(x) and KL(q || posterior) on a window around each image's posterior ---
+
+from vaelib.evaluation import log_px_given_z, window_log_likelihood  # noqa: E402
+from vaelib.losses import gaussian_kl  # noqa: E402
+
+
+def test_window_log_likelihood_matches_a_converged_global_grid():
+    model, x = _small(2)
+    got = window_log_likelihood(model, x, n=101)
+    torch.testing.assert_close(got.log_px, grid_log_likelihood(model, x, lim=6, n=241),
+                               atol=1e-3, rtol=0)
+    assert (got.error < 1e-2).all()
+
+
+def test_window_finds_a_posterior_far_from_q():
+    """q placed 3 units away from where p(z|x) lies: the window must still hold the posterior."""
+    model, x = _small(2)
+    mu, logvar = torch.full((len(x), 2), 3.0), torch.full((len(x), 2), math.log(0.05 ** 2))
+    got = window_log_likelihood(model, x, mu, logvar, n=201)
+    torch.testing.assert_close(got.log_px, grid_log_likelihood(model, x, lim=6, n=241),
+                               atol=1e-3, rtol=0)
+
+
+def test_window_kl_is_exact_when_the_decoder_ignores_z():
+    """p(x|z) = p(x|0) for every z: then p(z|x) is the prior, log p(x) = log p(x|0) and
+    KL(q || p(z|x)) is the closed-form KL(q || N(0, I))."""
+    model, x = _small(2)
+    with torch.no_grad():
+        model.decoder.net[0].weight.zero_()
+        want_log_px = log_px_given_z(model, x, torch.zeros(1, len(x), 2))[0]
+    mu = torch.randn(len(x), 2, generator=torch.Generator().manual_seed(7))
+    logvar = torch.linspace(-3, 0, len(x))[:, None].expand(-1, 2).contiguous()  # sigma 0.22 .. 1
+    got = window_log_likelihood(model, x, mu, logvar)
+    torch.testing.assert_close(got.log_px, want_log_px, atol=1e-4, rtol=0)
+    torch.testing.assert_close(got.kl, gaussian_kl(mu, logvar), atol=1e-4, rtol=0)
+
+
+def test_window_kl_is_the_gap_between_log_px_and_a_monte_carlo_elbo():
+    """log p(x) - ELBO = KL(q(z|x) || p(z|x)), the ELBO from 20,000 samples of q (within 4 SE)."""
+    model, x = _small(2)
+    got = window_log_likelihood(model, x, n=101)
+    with torch.no_grad():
+        mu, logvar = model.encode(x)
+        eps = torch.randn(20000, len(x), 2, generator=torch.Generator().manual_seed(8))
+        log_px_z = log_px_given_z(model, x, mu + eps * torch.exp(0.5 * logvar)).double()  # [S, B]
+    elbo = log_px_z.mean(0) - gaussian_kl(mu, logvar).double()
+    se = log_px_z.std(0) / math.sqrt(len(log_px_z))
+    assert (got.kl > 0.05).all()                              # q is not the posterior here
+    assert ((got.log_px - elbo - got.kl).abs() < 4 * se + 1e-3).all()
