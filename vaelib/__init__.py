@@ -6,10 +6,11 @@ One idea per module:
     losses       reparameterization, KL, reconstruction terms, the ELBO (per sample, nats)
     train        fit(), and train_or_load() with its checkpoint cache
     zoo          the shared trained models the notebooks reuse
-    evaluation   importance-weighted and exact (grid) log-likelihoods
+    evaluation   importance-weighted and exact (grid, window) log-likelihoods
     inference    per-sample variational inference and encoder refinement
-    geometry     measures of a 2-D code cloud (coverage, gaps, outliers)
-    estimators   pathwise and score-function gradient estimators
+    geometry     measures of a 2-D code cloud (coverage, gaps, outliers, union of ellipses)
+    sampling     a Gaussian fitted to codes, and two judges of decoded samples
+    estimators   pathwise and score-function gradient estimators, their exact variances
     dynamics     beta sweeps and how much of the prior the codes cover
     claims       claim(): one checked line beside a sentence that depends on the data
     seeding      VAELIB_SEED: one integer that shifts every seed of the course
