@@ -178,3 +178,52 @@ def test_window_kl_is_the_gap_between_log_px_and_a_monte_carlo_elbo():
     se = log_px_z.std(0) / math.sqrt(len(log_px_z))
     assert (got.kl > 0.05).all()                              # q is not the posterior here
     assert ((got.log_px - elbo - got.kl).abs() < 4 * se + 1e-3).all()
+
+
+# --- the average KL split into I(x; z) + KL(q(z) || p(z)) ---
+
+from vaelib.evaluation import aggregate_kl_terms, aggregate_kl_terms_of  # noqa: E402
+
+
+def test_posteriors_equal_to_the_prior_carry_no_information():
+    mu, logvar = torch.zeros(50, 2), torch.zeros(50, 2)
+    t = aggregate_kl_terms_of(mu, logvar, k=4, generator=torch.Generator().manual_seed(0))
+    assert t.mean_kl == 0
+    assert abs(t.mutual_info) < 1e-5 and abs(t.marginal_kl) < 1e-5
+
+
+def test_two_separated_posteriors_carry_log_2_nats():
+    mu = torch.tensor([[-20.0, 0.0], [20.0, 0.0]]).repeat(100, 1)  # [200, 2], two clusters
+    logvar = torch.zeros(200, 2)
+    t = aggregate_kl_terms_of(mu, logvar, k=10, generator=torch.Generator().manual_seed(0))
+    assert abs(t.mutual_info - math.log(2)) < 1e-4 and t.mi_se < 1e-4
+    assert t.mutual_info <= math.log(t.n)
+    # the identity: E_x KL(q(z|x) || p) = 200 nats = I + KL(q(z) || p)
+    assert abs(t.mean_kl - 200) < 1e-4
+    assert abs(t.mutual_info + t.marginal_kl - t.mean_kl) < 3 * t.sum_se + 1e-6
+
+
+def test_the_split_matches_a_direct_estimate_with_a_small_aggregate():
+    # three posteriors: log q(z) by hand against the chunked log-mean-exp
+    g = torch.Generator().manual_seed(1)
+    mu, logvar = torch.randn(3, 2, generator=g), torch.randn(3, 2, generator=g) - 1
+    t = aggregate_kl_terms_of(mu, logvar, k=20_000, generator=torch.Generator().manual_seed(2), chunk=7)
+    q = [Independent(Normal(m, torch.exp(0.5 * lv)), 1) for m, lv in zip(mu, logvar)]
+    g = torch.Generator().manual_seed(3)
+    info = []
+    for qn, m, lv in zip(q, mu, logvar):
+        z = m + torch.exp(0.5 * lv) * torch.randn(20_000, 2, generator=g)
+        log_mix = torch.logsumexp(torch.stack([qm.log_prob(z) for qm in q]), 0) - math.log(3)
+        info.append((qn.log_prob(z) - log_mix).mean())
+    direct = torch.stack(info).mean().item()
+    assert 0 < t.mutual_info <= math.log(3)
+    assert abs(t.mutual_info - direct) < 0.02
+    assert abs(t.mutual_info + t.marginal_kl - t.mean_kl) < 4 * t.sum_se
+
+
+def test_aggregate_kl_terms_encodes_with_the_model():
+    model, x = _model(), torch.rand(30, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+    mu, logvar = model.encode(x)
+    a = aggregate_kl_terms(model, x, k=2, generator=torch.Generator().manual_seed(5))
+    b = aggregate_kl_terms_of(mu.detach(), logvar.detach(), k=2, generator=torch.Generator().manual_seed(5))
+    assert a == b

@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from vaelib import losses
 from vaelib.models import (
     CVAE,
     VAE,
@@ -11,6 +12,8 @@ from vaelib.models import (
     CVAEConfig,
     VAEConfig,
     build_model,
+    latent_second_moment,
+    rescale_latent,
 )
 from vaelib.train import TrainConfig, fit
 
@@ -110,3 +113,77 @@ def test_bad_inputs_get_clear_errors():
         CVAEConfig(variant="other")
     with pytest.raises(ValueError, match="positive"):
         VAEConfig(z_dim=0)
+
+
+def _vae_with_scale(gen, scale):
+    """A small VAE whose codes are `scale` times wider than an untrained one's."""
+    torch.manual_seed(0)
+    return rescale_latent(VAE(VAEConfig(z_dim=3, **SMALL)), scale)
+
+
+def test_latent_second_moment_is_mean_of_mu2_plus_sigma2(gen):
+    model = _vae_with_scale(gen, 1.0)
+    x = torch.rand(7, 1, 28, 28, generator=gen)
+    mu, logvar = model.encode(x)
+    m = latent_second_moment(model, x)
+    assert m.shape == (3,)
+    torch.testing.assert_close(m, (mu**2 + logvar.exp()).mean(0))
+    with pytest.raises(TypeError):
+        latent_second_moment(ClassMeanVAE(CVAEConfig(z_dim=3, variant="class_mean", **SMALL)), x)
+
+
+@pytest.mark.parametrize("config", [VAEConfig(z_dim=3, **SMALL), CVAEConfig(z_dim=3, **SMALL),
+                                    CVAEConfig(z_dim=3, variant="class_mean", **SMALL)])
+def test_rescaled_model_decodes_rescaled_codes_alike(config, gen):
+    torch.manual_seed(1)
+    model = build_model(config)
+    c = torch.tensor([0.5, 2.0, 1.3])
+    new = rescale_latent(model, c)
+    x, y = torch.rand(6, 1, 28, 28, generator=gen), torch.arange(6)
+    args = (y,) if model.uses_labels else ()
+    mu, logvar = model.encode(x, *args)
+    mu2, logvar2 = new.encode(x, *args)
+    torch.testing.assert_close(mu2, c * mu)
+    torch.testing.assert_close(logvar2, logvar + 2 * c.log())
+    z = torch.randn(6, 3, generator=gen)
+    torch.testing.assert_close(new.decode(c * z, *args), model.decode(z, *args),
+                               rtol=1e-5, atol=1e-5)
+    # the same eps gives the same reconstruction term, and the original is untouched
+    eps = torch.randn(6, 3, generator=gen)
+    logits, *_ = model(x, *args, eps=eps)
+    logits2, *_ = new(x, *args, eps=eps)
+    torch.testing.assert_close(logits2, logits, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(model.encode(x, *args)[0], mu)
+    if isinstance(model, ClassMeanVAE):
+        torch.testing.assert_close(new.class_means, c * model.class_means)
+
+
+def test_rescaling_to_unit_moment_lowers_the_kl_by_the_predicted_amount(gen):
+    model = _vae_with_scale(gen, 1.7)                        # codes too wide: m_d well above 1
+    x = torch.rand(50, 1, 28, 28, generator=gen)
+    m = latent_second_moment(model, x)
+    assert bool((m > 1.5).all())
+    new = rescale_latent(model, m.rsqrt())
+    torch.testing.assert_close(latent_second_moment(new, x), torch.ones(3))
+    eps = torch.randn(50, 3, generator=gen)
+    before = losses.elbo(x, *model(x, eps=eps)[:3])
+    after = losses.elbo(x, *new(x, eps=eps)[:3])
+    torch.testing.assert_close(after.recon, before.recon, rtol=1e-5, atol=1e-3)
+    drop = before.kl.mean() - after.kl.mean()
+    torch.testing.assert_close(drop, 0.5 * (m - 1 - m.log()).sum(), rtol=1e-4, atol=1e-5)
+    assert drop > 0.1
+    # at m_d = 1 nothing is left to gain: rescaling again by 1 or by the new moment changes nothing
+    again = rescale_latent(new, latent_second_moment(new, x).rsqrt())
+    torch.testing.assert_close(losses.elbo(x, *again(x, eps=eps)[:3]).kl, after.kl,
+                               rtol=1e-5, atol=1e-5)
+    worse = rescale_latent(new, 1.5)                         # away from m = 1 the KL rises
+    assert losses.elbo(x, *worse(x, eps=eps)[:3]).kl.mean() > after.kl.mean()
+
+
+def test_rescale_latent_rejects_bad_factors():
+    model = VAE(VAEConfig(z_dim=3, **SMALL))
+    for bad in ([1.0, 2.0], [1.0, -1.0, 1.0], 0.0, float("nan")):
+        with pytest.raises(ValueError):
+            rescale_latent(model, bad)
+    with pytest.raises(TypeError):
+        rescale_latent(Autoencoder(AEConfig(z_dim=3, **SMALL)), 1.0)

@@ -67,3 +67,34 @@ def test_latent_sliders_decode_live():
     w.controls["z1"].value = 2.5
     assert seen[-1] == [2.5, 0.0, 0.0] and w.image.value != before
     assert isinstance(w.controls["z2"], widgets.FloatSlider)
+
+
+def test_kl_ellipse_explorer_prints_the_kl_of_its_sliders():
+    import re
+
+    import torch
+
+    from vaelib.losses import gaussian_kl
+    from vaelib.widgets import kl_ellipse_explorer, kl_terms_2d
+
+    w = kl_ellipse_explorer()
+    assert w.values["sigma1"] == pytest.approx(0.06) and w.controls["sigma1"].min == pytest.approx(-2)
+    before = w.image.value
+    w.controls["mu2"].value = 1.5
+    w.controls["sigma1"].value = 0.01
+    assert w.image.value != before and w.last_draw_seconds < 1.0
+    v = w.values
+    mu = torch.tensor([[v["mu1"], v["mu2"]]], dtype=torch.float64)
+    logvar = 2 * torch.tensor([[v["sigma1"], v["sigma2"]]], dtype=torch.float64).log()
+    printed = [float(x) for x in re.findall(r"= (-?\d+\.\d+)", w.figure.texts[0].get_text())]
+    per_dim = 0.5 * (mu**2 + logvar.exp() - logvar - 1)[0]
+    assert printed == pytest.approx([*per_dim.tolist(), gaussian_kl(mu, logvar).item()], abs=1e-3)
+    # the pull is -grad KL with respect to (mu, log sigma), checked by autograd
+    mu.requires_grad_(True)
+    log_sigma = (0.5 * logvar).clone().requires_grad_(True)
+    gaussian_kl(mu, 2 * log_sigma).sum().backward()
+    _, pull_mu, pull_log_sigma = kl_terms_2d(v["mu1"], v["mu2"], v["sigma1"], v["sigma2"])
+    np.testing.assert_allclose(pull_mu, -mu.grad[0].numpy())
+    np.testing.assert_allclose(pull_log_sigma, -log_sigma.grad[0].numpy())
+    arrow = w.figure.axes[0].patches[-1]  # the mu arrow ends half a gradient step from mu
+    assert arrow._posA_posB[1] == pytest.approx((v["mu1"] * 0.5, v["mu2"] * 0.5))

@@ -2,6 +2,7 @@
 
     runs = beta_sweep([0, 1, 10], VAEConfig(z_dim=2), TrainConfig(steps=1000), data, name="vae")
     prior_hole_kl(mu, logvar, generator=g)   # 0 when the codes fill N(0, I) exactly
+    linear_vae_optimum(eigenvalues, beta=3.0, s2=0.5)   # the closed-form optimum of a linear VAE
 
 The reconstruction term wants the code noise sigma -> 0 (a plain autoencoder); the KL
 term wants sigma -> 1 and mu -> 0. beta weighs the two (Higgins et al., 2017).
@@ -20,7 +21,8 @@ from .device import model_device, randn
 from .losses import log_normal
 from .train import TrainConfig, evaluate, latent_stats, train_or_load
 
-__all__ = ["aggregate_log_density", "prior_hole_kl", "beta_sweep", "summarize_run"]
+__all__ = ["aggregate_log_density", "prior_hole_kl", "beta_sweep", "summarize_run",
+           "linear_vae_optimum"]
 
 
 def aggregate_log_density(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -78,3 +80,34 @@ def summarize_run(model: nn.Module, data: Data, generator: torch.Generator | Non
     mu, logvar = model.encode(data.images.to(model_device(model)))
     summary["hole_kl"] = prior_hole_kl(mu, logvar, n_samples, generator=generator)
     return summary
+
+
+def linear_vae_optimum(eigenvalues, beta: float, s2: float) -> dict:
+    """The optimum of a linear beta-VAE with a Gaussian decoder, one latent dim per eigenvalue.
+
+    Data x with covariance eigenvalues lambda_1 >= lambda_2 >= ...; decoder
+    p(x | z) = N(W z + b, s2 I), encoder q(z | x) = N(V (x - b), diag tau^2), prior N(0, I),
+    loss E[-log p(x | z)] + beta KL(q || p). Along eigenvector d the optimum is pPCA with
+    noise beta * s2 (Lucas et al., 2019, "Don't Blame the ELBO!"):
+
+        active_d  = lambda_d > beta s2                 (else the dimension collapses)
+        w_d^2     = max(lambda_d - beta s2, 0)         (decoder column length)
+        tau_d^2   = min(beta s2 / lambda_d, 1)         (posterior variance)
+        rate_d    = 1/2 log max(lambda_d / (beta s2), 1)           (KL, nats)
+        distortion_d = E[(x_d - xhat_d)^2] / (2 s2) = min(lambda_d / s2, beta) / 2   (nats)
+
+    so -d distortion / d rate = beta on every active dimension. The full distortion adds
+    n/2 log(2 pi s2) and lambda_j / (2 s2) for each direction j with no latent dimension.
+    Returns a dict of float64 tensors [k]: rate, distortion, sigma (= tau), weight (= w),
+    active (bool).
+    """
+    lam = torch.as_tensor(eigenvalues, dtype=torch.float64)            # [k]
+    if beta <= 0 or s2 <= 0 or (lam <= 0).any():
+        raise ValueError("need beta > 0, s2 > 0 and positive eigenvalues")
+    noise = beta * s2
+    active = lam > noise
+    return dict(rate=0.5 * torch.log(torch.clamp(lam / noise, min=1.0)),
+                distortion=0.5 * torch.clamp(lam / s2, max=beta),
+                sigma=torch.sqrt(torch.clamp(noise / lam, max=1.0)),
+                weight=torch.sqrt(torch.clamp(lam - noise, min=0.0)),
+                active=active)

@@ -12,7 +12,7 @@ from typing import NamedTuple
 import torch
 
 from .device import model_device, move, randn
-from .losses import bernoulli_nll, gaussian_nll, log_normal
+from .losses import bernoulli_nll, gaussian_kl, gaussian_nll, log_normal
 
 __all__ = ["log_px_given_z", "log_joint_terms", "iw_log_likelihood", "elbo_per_image",
            "log_joint_at", "grid_log_likelihood", "WindowGrid", "window_log_likelihood", "iw_curve"]
@@ -200,3 +200,63 @@ def iw_curve(model, x: torch.Tensor, ks: list[int], batch_size: int = 50,
                                None if logvar is None else logvar[sl])     # [K, b]
         out.append(torch.stack([torch.logsumexp(logw[:k], 0) - math.log(k) for k in ks]))
     return torch.cat(out, dim=1).to(home)
+
+
+# --- Notebook 04: the average KL split into information and the aggregate's mismatch -------
+
+class AggregateKL(NamedTuple):
+    """E_x KL(q(z|x) || p(z)) = I(x; z) + KL(q(z) || p(z)), in nats, with standard errors.
+
+    ``mean_kl`` is the closed-form side; the other two are Monte Carlo estimates, and
+    ``mi_se``, ``marginal_kl_se``, ``sum_se`` are their standard errors (``sum_se`` for
+    ``mutual_info + marginal_kl``). ``n`` is the number of images N (I(x; z) <= log N).
+    """
+    mean_kl: float
+    mutual_info: float
+    mi_se: float
+    marginal_kl: float
+    marginal_kl_se: float
+    sum_se: float
+    n: int
+
+
+@torch.no_grad()
+def aggregate_kl_terms_of(mu: torch.Tensor, logvar: torch.Tensor, k: int = 1,
+                          generator: torch.Generator | None = None,
+                          chunk: int = 1000) -> AggregateKL:
+    """The split of the average KL for the posteriors q(z|x_n) = N(mu_n, diag exp(logvar_n)).
+
+        q(z) = (1/N) sum_m q(z|x_m)                       (the aggregate posterior)
+        I(x; z)          = E_n E_{z~q(z|x_n)} [log q(z|x_n) - log q(z)]
+        KL(q(z) || p(z)) = E_n E_{z~q(z|x_n)} [log q(z) - log p(z)]
+
+    with k draws z per image and log q(z) a log-mean-exp over the N components,
+    evaluated ``chunk`` draws at a time. mu, logvar: [N, D].
+    """
+    n, d = mu.shape
+    eps = randn((k, n, d), generator, mu.device, mu.dtype)
+    z = (mu + eps * torch.exp(0.5 * logvar)).reshape(k * n, d)             # [k*N, D], image-major in k
+    own = log_normal(z, mu.repeat(k, 1), logvar.repeat(k, 1))              # log q(z | x_n): [k*N]
+    log_q = torch.cat([torch.logsumexp(log_normal(z[i:i + chunk, None, :], mu, logvar), dim=1)
+                       for i in range(0, k * n, chunk)]) - math.log(n)    # log q(z): [k*N]
+    info, mismatch = own - log_q, log_q - log_normal(z)                    # [k*N] each
+
+    def mean_se(t: torch.Tensor) -> tuple[float, float]:
+        per_image = t.reshape(k, n).mean(0)                                # [N], independent
+        return per_image.mean().item(), per_image.std().item() / math.sqrt(n)
+
+    mi, mi_se = mean_se(info)
+    mk, mk_se = mean_se(mismatch)
+    _, sum_se = mean_se(info + mismatch)
+    return AggregateKL(gaussian_kl(mu, logvar).mean().item(), mi, mi_se, mk, mk_se, sum_se, n)
+
+
+def aggregate_kl_terms(model, x: torch.Tensor, k: int = 1, generator: torch.Generator | None = None,
+                       chunk: int = 1000) -> AggregateKL:
+    """``aggregate_kl_terms_of`` for the encoder's posteriors of the images x [N, ...]."""
+    with torch.no_grad():
+        mu, logvar = model.encode(x.to(model_device(model)))
+    return aggregate_kl_terms_of(mu, logvar, k, generator, chunk)
+
+
+__all__ += ["AggregateKL", "aggregate_kl_terms_of", "aggregate_kl_terms"]

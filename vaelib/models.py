@@ -9,6 +9,7 @@ Images are [B, 1, 28, 28] in [0, 1] by default.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -22,7 +23,7 @@ from .losses import ELBO, elbo, reparameterize, squared_error
 __all__ = [
     "AEConfig", "VAEConfig", "CVAEConfig", "ClassifierConfig", "LossParts",
     "Encoder", "Decoder", "Autoencoder", "VAE", "CVAE", "ClassMeanVAE", "Classifier",
-    "build_model",
+    "build_model", "latent_second_moment", "rescale_latent",
 ]
 
 LIKELIHOODS = ("bernoulli", "gaussian")
@@ -340,3 +341,49 @@ def build_model(config) -> nn.Module:
     if isinstance(config, ClassifierConfig):
         return Classifier(config)
     raise TypeError(f"no model for a config of type {type(config).__name__}")
+
+
+@torch.no_grad()
+def latent_second_moment(model: VAE, x: torch.Tensor,
+                         y: torch.Tensor | None = None) -> torch.Tensor:
+    """m_d = mean over the images x of mu_d(x)^2 + sigma_d(x)^2, per latent dimension: [z_dim].
+
+    The scale identity: rescaling z_d -> c z_d (mu_d -> c mu_d, sigma_d -> c sigma_d) and the
+    decoder's first layer W[:, d] -> W[:, d] / c leaves every reconstruction unchanged, while the
+    mean KL's d-th term becomes 1/2 (c^2 m_d - log c^2 - mean log sigma_d^2 - 1). It is smallest at
+    c^2 = 1 / m_d, so a stationary point of the training loss has m_d = 1, and rescaling saves
+    1/2 (m_d - 1 - log m_d) nats per image. (For the prior N(0, I); not for ClassMeanVAE.)
+    """
+    if isinstance(model, ClassMeanVAE):
+        raise TypeError("the identity m_d = 1 is about the prior N(0, I); "
+                        "ClassMeanVAE has N(mu_y, I)")
+    mu, logvar = model.encode(x, y) if model.uses_labels else model.encode(x)  # each [B, z_dim]
+    return (mu.pow(2) + logvar.exp()).mean(dim=0)                              # [z_dim]
+
+
+@torch.no_grad()
+def rescale_latent(model: VAE, factors: torch.Tensor | float) -> VAE:
+    """A copy of the VAE whose codes are z' = factors * z (per dimension), decoding alike.
+
+    Encoder output layer: mu' = c mu, log sigma'^2 = log sigma^2 + 2 log c. Decoder first
+    layer: W'[:, d] = W[:, d] / c_d, so decode'(c z) = decode(z) exactly (up to rounding).
+    ClassMeanVAE's class means are scaled too. ``model`` itself is not changed.
+    """
+    if not isinstance(model, VAE):
+        raise TypeError(f"rescale_latent needs a VAE, not {type(model).__name__}")
+    D = model.config.z_dim
+    c = torch.as_tensor(factors, dtype=torch.float32).flatten()
+    c = c.expand(D) if c.numel() == 1 else c
+    if c.shape != (D,) or not bool((c > 0).all()) or not bool(torch.isfinite(c).all()):
+        raise ValueError(f"factors must be one positive number or {D} of them, got {factors!r}")
+    new = copy.deepcopy(model)
+    out = new.encoder.net[-1]                      # Linear(..., 2 D): rows [mu (D), logvar (D)]
+    c = c.to(out.weight.device)
+    out.weight[:D] *= c[:, None]
+    out.bias[:D] *= c
+    out.bias[D:] += 2 * c.log()
+    first = new.decoder.net[0]                     # Linear(D [+ extra], ...): columns [z, extra]
+    first.weight[:, :D] /= c[None, :]
+    if isinstance(new, ClassMeanVAE):
+        new.class_means *= c[None, :]
+    return new

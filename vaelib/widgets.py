@@ -50,14 +50,17 @@ class LiveFigure(widgets.VBox):
 
     ``draw`` receives an empty matplotlib Figure and the controls' current values
     by name; it must not call ``plt.show``. ``last_draw_seconds`` holds how long the
-    last redraw took (draw plus PNG encoding).
+    last redraw took (draw plus PNG encoding). With ``clear=False`` the figure is kept
+    between redraws, so ``draw`` may build its axes once and then only move its artists.
     """
 
     def __init__(self, draw: Callable[..., None], figsize: tuple[float, float] = (4, 4),
-                 dpi: int = 80, layout: str = "vertical", **controls: widgets.ValueWidget):
+                 dpi: int = 80, layout: str = "vertical", clear: bool = True,
+                 **controls: widgets.ValueWidget):
         if not controls:
             raise ValueError("LiveFigure needs at least one control, e.g. z1=slider()")
         self.draw_fn = draw
+        self.clear = clear
         self.controls = controls
         self.figure = Figure(figsize=figsize, dpi=dpi)
         self.image = widgets.Image(format="png", width=int(figsize[0] * dpi))
@@ -87,7 +90,8 @@ class LiveFigure(widgets.VBox):
 
     def redraw(self) -> None:
         start = time.perf_counter()
-        self.figure.clear()
+        if self.clear:
+            self.figure.clear()
         self.draw_fn(self.figure, **self.values)
         buf = io.BytesIO()
         self.figure.savefig(buf, format="png")
@@ -253,3 +257,94 @@ def digit_latent_sliders(model, images, index: int = 0, lim: float = 3.0, column
 
 
 __all__ += ["latent_explorer_2d", "digit_latent_sliders"]
+
+
+# --- Notebook 04: one posterior ellipse against the prior, and the pull of the KL ------------
+
+def log_sigma_slider(value: float = 0.06, min: float = 0.01, max: float = 3.0,
+                     description: str = "σ") -> widgets.FloatLogSlider:
+    """A slider for a standard deviation on a log scale, from ``min`` to ``max``."""
+    return widgets.FloatLogSlider(value=value, base=10, min=float(np.log10(min)),
+                                  max=float(np.log10(max)), step=0.01, description=description,
+                                  continuous_update=True, readout_format=".3f",
+                                  layout=widgets.Layout(width="320px"))
+
+
+def kl_terms_2d(mu1: float, mu2: float, sigma1: float, sigma2: float):
+    """Per-dimension KL(N(mu_d, sigma_d^2) || N(0, 1)) and its pull, -grad KL.
+
+    KL_d = 1/2 (mu_d^2 + sigma_d^2 - log sigma_d^2 - 1);
+    -dKL/dmu_d = -mu_d,   -dKL/dlog sigma_d = 1 - sigma_d^2.
+    Returns (kl [2], pull_mu [2], pull_log_sigma [2]) as numpy arrays.
+    """
+    mu, sigma = np.array([mu1, mu2], dtype=float), np.array([sigma1, sigma2], dtype=float)
+    kl = 0.5 * (mu**2 + sigma**2 - np.log(sigma**2) - 1)
+    return kl, -mu, 1 - sigma**2
+
+
+def kl_ellipse_explorer(mu=(1.0, -0.5), sigma=(0.06, 0.06), step: float = 0.5,
+                        lim: float = 3.5) -> LiveFigure:
+    """Sliders for mu1, mu2 and (log-scale) sigma1, sigma2 of q = N(mu, diag sigma^2).
+
+    Left: q's ellipses at 1 and 2 sigma against the prior N(0, I)'s circles of radius 1
+    and 2, with the arrow -step * grad_mu KL from mu. Right: (sigma1, sigma2) on log axes
+    with the arrow -step * grad_{log sigma} KL, toward the KL's minimum at sigma = (1, 1).
+    Dashed: the ellipse after that gradient step. The KL of each dimension and the total
+    are printed under the picture (``widget.figure.texts[0]``).
+    """
+    from matplotlib.patches import Circle, Ellipse, FancyArrowPatch
+    from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
+
+    parts: dict = {}  # the artists, built on the first draw and moved on every later one
+
+    def build(fig):
+        ticks = [-3, -2, -1, 0, 1, 2, 3]
+        ax = fig.add_axes((0.06, 0.2, 0.4, 0.7))
+        for r in (1, 2):
+            ax.add_patch(Circle((0, 0), r, fill=False, color="0.55", lw=1.2, ls="-" if r == 1 else ":"))
+        parts["ellipses"] = [ax.add_patch(Ellipse((0, 0), 1, 1, color="C0", alpha=a)) for a in (0.35, 0.15)]
+        parts["after"] = ax.add_patch(Ellipse((0, 0), 1, 1, fill=False, color="C3", ls="--", lw=1))
+        parts["centre"], = ax.plot([0], [0], ".", color="C0")
+        parts["arrow_mu"] = ax.add_patch(FancyArrowPatch((0, 0), (0, 0), arrowstyle="->",
+                                                         mutation_scale=15, color="C3", lw=1.8))
+        ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", xlabel="$z_1$", ylabel="$z_2$",
+               xticks=ticks, yticks=ticks)
+        ax.set_title("q (blue: 1σ, 2σ) vs prior (grey: r = 1, 2)", fontsize="medium")
+        ax = fig.add_axes((0.6, 0.2, 0.36, 0.7))
+        ax.set(xscale="log", yscale="log", xlim=(0.008, 4), ylim=(0.008, 4),
+               xlabel="$\\sigma_1$", ylabel="$\\sigma_2$", aspect="equal")
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_locator(FixedLocator([0.01, 0.1, 1]))
+            axis.set_major_formatter(FixedFormatter(["0.01", "0.1", "1"]))
+            axis.set_minor_locator(NullLocator())
+        ax.plot(1, 1, "k*", ms=10)
+        parts["point"], = ax.plot([1], [1], "o", color="C0")
+        parts["arrow_sigma"] = ax.add_patch(FancyArrowPatch((1, 1), (1, 1), arrowstyle="->",
+                                                            mutation_scale=15, color="C3", lw=1.8))
+        ax.set_title("half-axes σ (log scale); ★ = KL's minimum", fontsize="medium")
+        parts["text"] = fig.text(0.06, 0.03, "", fontsize="medium")
+
+    def draw(fig, mu1, mu2, sigma1, sigma2):
+        if not parts:
+            build(fig)
+        kl, pull_mu, pull_log_sigma = kl_terms_2d(mu1, mu2, sigma1, sigma2)
+        new_mu = (mu1 + step * pull_mu[0], mu2 + step * pull_mu[1])
+        new_sigma = (sigma1 * np.exp(step * pull_log_sigma[0]), sigma2 * np.exp(step * pull_log_sigma[1]))
+        for k, ellipse in enumerate(parts["ellipses"], 1):
+            ellipse.set(center=(mu1, mu2), width=2 * k * sigma1, height=2 * k * sigma2)
+        parts["after"].set(center=new_mu, width=2 * new_sigma[0], height=2 * new_sigma[1])
+        parts["centre"].set_data([mu1], [mu2])
+        parts["arrow_mu"].set_positions((mu1, mu2), new_mu)
+        parts["point"].set_data([sigma1], [sigma2])
+        parts["arrow_sigma"].set_positions((sigma1, sigma2), new_sigma)
+        parts["text"].set_text(f"KL dim 1 = {kl[0]:.3f}   KL dim 2 = {kl[1]:.3f}   "
+                               f"total KL = {kl.sum():.3f} nats      red: a step of {step:g} along −∇KL")
+
+    return LiveFigure(draw, figsize=(9, 4.2), clear=False,
+                      mu1=slider(-3.0, 3.0, float(mu[0]), description="μ1"),
+                      mu2=slider(-3.0, 3.0, float(mu[1]), description="μ2"),
+                      sigma1=log_sigma_slider(float(sigma[0]), description="σ1"),
+                      sigma2=log_sigma_slider(float(sigma[1]), description="σ2"))
+
+
+__all__ += ["log_sigma_slider", "kl_terms_2d", "kl_ellipse_explorer"]
