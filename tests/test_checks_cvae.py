@@ -42,3 +42,28 @@ def test_active_dims_accepts_tensor_or_int_and_rejects_std(capsys):
     assert not checks.check_active_dims(lambda mu, t: (mu.std(dim=0) > t).sum())
     assert "variance" in capsys.readouterr().out
     assert not checks.check_active_dims(_not_done)
+
+
+def test_info_per_dim_accepts_the_formula_and_names_each_known_mistake(capsys):
+    def right(mu, logvar):
+        return 0.5 * torch.log(1 + mu.var(dim=0) / logvar.exp().mean(dim=0))
+
+    assert checks.check_info_per_dim(right)
+    assert "✓" in capsys.readouterr().out
+    wrong = {
+        "standard deviation of mu": lambda m, lv: 0.5 * torch.log(1 + m.std(0) / lv.exp().mean(0)),
+        "not by sigma squared":
+            lambda m, lv: 0.5 * torch.log(1 + m.var(0) / (0.5 * lv).exp().mean(0)),
+        "factor 1/2 is missing": lambda m, lv: torch.log(1 + m.var(0) / lv.exp().mean(0)),
+        "the 1 is missing": lambda m, lv: 0.5 * torch.log(m.var(0) / lv.exp().mean(0)),
+        "dim=1": lambda m, lv: 0.5 * torch.log(1 + m.var(1) / lv.exp().mean(1)),
+    }
+    for words, fn in wrong.items():
+        assert not checks.check_info_per_dim(fn)
+        out = capsys.readouterr().out
+        assert out.startswith("✗") and words in out, (words, out)
+    no_noise = lambda m, lv: 0.5 * torch.log(1 + m.var(0))                # noqa: E731
+    assert not checks.check_info_per_dim(no_noise)
+    assert "Hint: per dimension d" in capsys.readouterr().out
+    assert not checks.check_info_per_dim(_not_done)
+    assert "Not done yet" in capsys.readouterr().out

@@ -58,7 +58,8 @@ def test_beta_sweep_trains_one_cached_run_per_beta(gen, capsys):
     for a, b in zip(again[2.0][0].parameters(), runs[2.0][0].parameters()):
         torch.testing.assert_close(a, b)
     summary = dynamics.summarize_run(runs[2.0][0], data, generator=gen, n_samples=100)
-    assert set(summary) == {"loss", "recon", "kl", "sigma_mean", "active_dims", "hole_kl"}
+    assert set(summary) == {"loss", "recon", "kl", "sigma_mean", "active_dims", "hole_kl",
+                            "kl_mu", "kl_sigma", "mu_std"}
 
 
 def _linear_vae_loss(W, V, logvar, cov, beta, s2):

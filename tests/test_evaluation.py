@@ -207,7 +207,8 @@ def test_the_split_matches_a_direct_estimate_with_a_small_aggregate():
     # three posteriors: log q(z) by hand against the chunked log-mean-exp
     g = torch.Generator().manual_seed(1)
     mu, logvar = torch.randn(3, 2, generator=g), torch.randn(3, 2, generator=g) - 1
-    t = aggregate_kl_terms_of(mu, logvar, k=20_000, generator=torch.Generator().manual_seed(2), chunk=7)
+    t = aggregate_kl_terms_of(mu, logvar, k=20_000, generator=torch.Generator().manual_seed(2),
+                              chunk=7)
     q = [Independent(Normal(m, torch.exp(0.5 * lv)), 1) for m, lv in zip(mu, logvar)]
     g = torch.Generator().manual_seed(3)
     info = []
@@ -225,5 +226,6 @@ def test_aggregate_kl_terms_encodes_with_the_model():
     model, x = _model(), torch.rand(30, 1, 28, 28, generator=torch.Generator().manual_seed(1))
     mu, logvar = model.encode(x)
     a = aggregate_kl_terms(model, x, k=2, generator=torch.Generator().manual_seed(5))
-    b = aggregate_kl_terms_of(mu.detach(), logvar.detach(), k=2, generator=torch.Generator().manual_seed(5))
+    b = aggregate_kl_terms_of(mu.detach(), logvar.detach(), k=2,
+                              generator=torch.Generator().manual_seed(5))
     assert a == b

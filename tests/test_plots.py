@@ -63,3 +63,39 @@ def test_latent_scatter_names_classes_from_the_data_set():
                                                                    "Pullover"]
     ax = latent_scatter(z, labels)
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["0", "1", "2"]
+
+
+def test_rate_distortion_labels_slopes_and_notes_points_off_the_axes():
+    from vaelib.plots import rate_distortion
+
+    fig, ax = plt.subplots()
+    rate_distortion([50.0, 10.0, 5.0, 1.0], [160.0, 161.0, 163.0, 180.0], [0, 0.1, 1, 10],
+                    ax=ax, r_max=15)
+    texts = [t.get_text() for t in ax.texts]
+    assert "slope 0.4" in texts and "slope 4.2" in texts    # -(163-161)/(5-10), -(180-163)/(1-5)
+    assert any("beta = 0: R = 50" in t and "off the axes" in t for t in texts)
+    assert ax.get_xlim()[1] < 50
+    plt.close(fig)
+
+
+def test_linear_vae_live_redraws_the_moving_parts_and_agrees_with_the_panels():
+    from vaelib.dynamics import linear_vae_optimum
+    from vaelib.plots import linear_vae_live
+    from vaelib.widgets import LiveFigure, slider
+
+    lam, s2 = torch.tensor([4.0, 2.0, 1.0, 0.5]), 0.5
+    draw = linear_vae_live(lam, s2, figsize=(6, 2.5), beta_range=(0.3, 30))
+    w = LiveFigure(lambda fig, log10_beta: draw(fig, 10 ** log10_beta), figsize=(6, 2.5),
+                   log10_beta=slider(-0.5, 1.45, 0.0, 0.01, "log10 beta"))
+    before = w.image.value
+
+    def titles():
+        return " | ".join(ax.get_title() for ax in w.figure.axes)
+
+    assert "3 of 4 dimensions active" in titles()             # beta = 1: lambda > beta s2 = 0.5
+    w.set(log10_beta=1.0)                                 # beta = 10: beta s2 = 5 > every lambda
+    assert w.image.value != before and w.last_draw_seconds < 1.0
+    assert int(linear_vae_optimum(lam, 10.0, s2)["active"].sum()) == 0
+    assert "0 of 4 dimensions active" in titles() and "R = 0.0" in titles()
+    w.set(log10_beta=0.0)
+    assert w.image.value == before                            # the same beta draws the same picture

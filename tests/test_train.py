@@ -85,6 +85,30 @@ def test_latent_stats_counts_active_dimensions():
     assert 0 <= stats["active_dims"] <= 4 and stats["sigma_mean"] > 0
 
 
+def test_latent_stats_kl_parts_add_up_to_the_kl_and_mu_std_is_the_spread_of_mu():
+    from vaelib.losses import gaussian_kl
+    from vaelib.models import ClassMeanVAE
+
+    torch.manual_seed(0)
+    data = tiny_data()
+    model = VAE(VAEConfig(hidden=(16,), z_dim=4))
+    stats = latent_stats(model, data.images)
+    with torch.no_grad():
+        mu, logvar = model.encode(data.images)
+    kl = gaussian_kl(mu, logvar).mean().item()
+    assert stats["kl_mu"] + stats["kl_sigma"] == pytest.approx(kl, rel=1e-5)
+    assert stats["kl_mu"] == pytest.approx(0.5 * mu.pow(2).sum(1).mean().item(), rel=1e-5)
+    assert stats["mu_std"] == pytest.approx(mu.std(0).mean().item(), rel=1e-5)
+    # the class-mean model's prior is N(mu_y, I): its mu part is measured from mu_y
+    cm = ClassMeanVAE(CVAEConfig(hidden=(16,), z_dim=2))
+    stats = latent_stats(cm, data.images, data.labels)
+    with torch.no_grad():
+        mu, logvar = cm.encode(data.images, data.labels)
+        want = gaussian_kl(mu, logvar, cm.prior_mean(data.labels)).mean().item()
+    assert stats["kl_mu"] + stats["kl_sigma"] == pytest.approx(want, rel=1e-5)
+    assert "kl_mu" not in latent_stats(cm, data.images)      # no labels: no prior to measure from
+
+
 def test_cache_hit_miss_and_mismatch(capsys):
     data, train = tiny_data(), TrainConfig(steps=4, batch_size=32)
     rng_before = torch.get_rng_state()

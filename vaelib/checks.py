@@ -236,7 +236,47 @@ def check_active_dims(student: Callable) -> Verdict:
              "per latent dimension; then count how many exceed the threshold.")
 
 
-__all__ += ["check_class_mean_kl", "check_active_dims"]
+def _info_per_dim_reference(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    return 0.5 * torch.log1p(mu.var(dim=0) / logvar.exp().mean(dim=0))
+
+
+def check_info_per_dim(student: Callable) -> Verdict:
+    """``student(mu, logvar)``, each [N, D], must return 1/2 log(1 + Var_x mu_d / E_x sigma_d^2).
+
+    The information a Gaussian channel carries when a signal of variance Var_x mu_d gets
+    noise of variance sigma_d^2: exact for Gaussian mu_d and one sigma_d for every image.
+    """
+    g = torch.Generator().manual_seed(7)
+    spread = torch.tensor([2.0, 0.5, 0.12, 0.05, 1.0, 0.3])          # std of mu_d over images
+    noise = torch.tensor([0.1, 0.9, 1.0, 0.05, 0.01, 0.6])           # sigma_d
+    cases = []
+    for n in (300, 40):
+        mu = torch.randn(n, 6, generator=g) * spread
+        logvar = 2 * torch.log(noise) + 0.2 * torch.randn(n, 6, generator=g)
+        cases.append((mu, logvar))
+    mistakes = {
+        "you divided the standard deviation of mu by the variance of the noise: use the "
+        "variance of mu, mu.var(dim=0).":
+            lambda m, lv: 0.5 * torch.log1p(m.std(dim=0) / lv.exp().mean(dim=0)),
+        "you divided by sigma, not by sigma squared: the noise variance is logvar.exp().":
+            lambda m, lv: 0.5 * torch.log1p(m.var(dim=0) / (0.5 * lv).exp().mean(dim=0)),
+        "the factor 1/2 is missing: a Gaussian channel carries 1/2 log(1 + signal / noise).":
+            lambda m, lv: torch.log1p(m.var(dim=0) / lv.exp().mean(dim=0)),
+        "the 1 is missing: log(signal / noise) goes negative when the noise is larger, and "
+        "information cannot be negative; use log(1 + signal / noise).":
+            lambda m, lv: 0.5 * torch.log(m.var(dim=0) / lv.exp().mean(dim=0)),
+        "you averaged over the latent dimensions (dim=1): take the variance and the mean over "
+        "the images, dim=0, one value per dimension.":
+            lambda m, lv: 0.5 * torch.log1p(m.var(dim=1) / lv.exp().mean(dim=1)),
+    }
+    return check_function(
+        student, _info_per_dim_reference, cases, mistakes=mistakes, name="info_per_dim",
+        hint="per dimension d: the signal is the variance of mu_d over the images (dim=0), the "
+             "noise the mean of sigma_d^2 = exp(logvar_d) over the images; return "
+             "0.5 * log(1 + signal / noise), shape [D].")
+
+
+__all__ += ["check_class_mean_kl", "check_active_dims", "check_info_per_dim"]
 
 
 # --- Notebook 08: the importance-weighted estimate ------------------------------------------
@@ -266,3 +306,93 @@ def check_log_mean_exp(student: Callable) -> Verdict:
 
 
 __all__ += ["check_log_mean_exp"]
+
+
+# --- Notebook 04: the KL of a box under the prior, and between two Gaussians ----------------
+
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def _box_kl_reference(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """KL(U[a, b] || N(0, 1)) = -log(b - a) + 1/2 log 2 pi + (a^2 + ab + b^2) / 6."""
+    return -torch.log(b - a) + _HALF_LOG_2PI + (a**2 + a * b + b**2) / 6
+
+
+def check_box_kl(student: Callable) -> Verdict:
+    """``student(a, b)``, tensors of one shape with a < b, must return KL(U[a, b] || N(0, 1))."""
+    g = torch.Generator().manual_seed(5)
+    cases = []
+    for shape in [(6,), (3, 2), (1,)]:
+        a = 1.5 * torch.randn(shape, generator=g)
+        cases.append((a, a + 0.2 + 2.5 * torch.rand(shape, generator=g)))  # widths 0.2 to 2.7
+
+    def log_w(a, b):
+        return torch.log(b - a)
+
+    mistakes = {
+        "the prior's normalising constant is missing: -log N(z; 0, 1) = z²/2 + ½ log 2π, so the "
+        "KL gains + ½ log 2π.":
+            lambda a, b: -log_w(a, b) + (a**2 + a * b + b**2) / 6,
+        "you used the squared mean ((a + b)/2)² for E[z²]. E[z²] is the squared mean plus the "
+        "variance (b − a)²/12, which gives (a² + ab + b²)/3; the KL takes half of it.":
+            lambda a, b: -log_w(a, b) + _HALF_LOG_2PI + (a + b) ** 2 / 8,
+        "(a + b)²/4 is the squared mean of the box. The KL needs E[z²]/2, and E[z²] is the squared "
+        "mean plus the variance (b − a)²/12: E[z²]/2 = (a² + ab + b²)/6.":
+            lambda a, b: -log_w(a, b) + _HALF_LOG_2PI + (a + b) ** 2 / 4,
+        "check the sign of the entropy term: the box has density 1/(b − a), so "
+        "E_q[log q] = −log(b − a), and the KL starts with −log(b − a).":
+            lambda a, b: log_w(a, b) + _HALF_LOG_2PI + (a**2 + a * b + b**2) / 6,
+        "−log p(z) = ½ log 2π + z²/2: the KL takes E[z²]/2 = (a² + ab + b²)/6, you left out the ½.":
+            lambda a, b: -log_w(a, b) + _HALF_LOG_2PI + (a**2 + a * b + b**2) / 3,
+    }
+    return check_function(
+        student, _box_kl_reference, cases, mistakes=mistakes, name="box_kl",
+        hint="KL = E_q[log q(z)] − E_q[log p(z)] with q = U[a, b]: the first is −log(b − a), the "
+             "second needs E[z²] of the box (its squared mean plus its variance). Use torch.log, "
+             "so that it works elementwise on tensors.")
+
+
+def _gaussian_kl_general_reference(mu1, sigma1, mu2, sigma2) -> torch.Tensor:
+    """KL(N(mu1, s1^2) || N(mu2, s2^2)) = log(s2/s1) + (s1^2 + (mu1 - mu2)^2) / (2 s2^2) - 1/2."""
+    return (torch.log(sigma2 / sigma1) + (sigma1**2 + (mu1 - mu2) ** 2) / (2 * sigma2**2)
+            - 0.5)
+
+
+def check_gaussian_kl_general(student: Callable) -> Verdict:
+    """``student(mu1, sigma1, mu2, sigma2)`` must return KL(N(mu1, sigma1²) || N(mu2, sigma2²)).
+
+    All four are tensors of one shape; the KL is taken elementwise (one 1-D KL per entry).
+    """
+    g = torch.Generator().manual_seed(6)
+    cases = []
+    for shape in [(5,), (2, 3), (1,)]:
+        mu1, mu2 = torch.randn(shape, generator=g), 2 * torch.randn(shape, generator=g)
+        sigma1 = torch.exp(0.7 * torch.randn(shape, generator=g))
+        sigma2 = torch.exp(0.7 * torch.randn(shape, generator=g))
+        cases.append((mu1, sigma1, mu2, sigma2))
+    ref = _gaussian_kl_general_reference
+    mistakes = {
+        "that is KL(N(μ2, σ2²) ‖ N(μ1, σ1²)): the arguments are swapped. KL(q ‖ p) averages "
+        "log q − log p under q = N(μ1, σ1²), the first distribution, and the KL is not symmetric.":
+            lambda m1, s1, m2, s2: ref(m2, s2, m1, s1),
+        "the mean term is (μ1 − μ2)²/(2σ2²): it is divided by the variance of the second "
+        "Gaussian too (−log p measures the distance from μ2 in units of σ2).":
+            lambda m1, s1, m2, s2: (torch.log(s2 / s1) + s1**2 / (2 * s2**2)
+                                    + (m1 - m2) ** 2 / 2 - 0.5),
+        "check the sign of the log term: it is log(σ2/σ1) (the entropy of q enters with a minus "
+        "sign, and it grows with log σ1).":
+            lambda m1, s1, m2, s2: ref(m1, s1, m2, s2) - 2 * torch.log(s2 / s1),
+        "the − ½ is missing: with it, the KL of a Gaussian to itself is 0.":
+            lambda m1, s1, m2, s2: ref(m1, s1, m2, s2) + 0.5,
+        "log(σ2/σ1) is ½ log(σ2²/σ1²): you took the log of the ratio of the variances "
+        "without the ½.":
+            lambda m1, s1, m2, s2: ref(m1, s1, m2, s2) + torch.log(s2 / s1),
+    }
+    return check_function(
+        student, ref, cases, mistakes=mistakes, name="gaussian_kl_general",
+        hint="the same three steps as section 1: log q − log p = log(σ2/σ1) − (z − μ1)²/(2σ1²) "
+             "+ (z − μ2)²/(2σ2²); under z ~ q, E[(z − μ1)²] = σ1² and "
+             "E[(z − μ2)²] = σ1² + (μ1 − μ2)². Use torch.log, elementwise.")
+
+
+__all__ += ["check_box_kl", "check_gaussian_kl_general"]

@@ -235,7 +235,7 @@ def aggregate_kl_terms_of(mu: torch.Tensor, logvar: torch.Tensor, k: int = 1,
     """
     n, d = mu.shape
     eps = randn((k, n, d), generator, mu.device, mu.dtype)
-    z = (mu + eps * torch.exp(0.5 * logvar)).reshape(k * n, d)             # [k*N, D], image-major in k
+    z = (mu + eps * torch.exp(0.5 * logvar)).reshape(k * n, d)             # [k*N, D], by draw
     own = log_normal(z, mu.repeat(k, 1), logvar.repeat(k, 1))              # log q(z | x_n): [k*N]
     log_q = torch.cat([torch.logsumexp(log_normal(z[i:i + chunk, None, :], mu, logvar), dim=1)
                        for i in range(0, k * n, chunk)]) - math.log(n)    # log q(z): [k*N]

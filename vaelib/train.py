@@ -43,7 +43,7 @@ __all__ = [
     "train_or_load", "cache_dir", "cache_key", "ACTIVE_THRESHOLD",
 ]
 
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 2  # 2: history rows hold kl_mu, kl_sigma and mu_std
 ACTIVE_THRESHOLD = 0.01  # a latent dimension is "active" if Var_x(mu_d(x)) exceeds this
 MONITOR_SIZE = 1000      # images used to measure mean sigma and active dimensions
 
@@ -94,11 +94,19 @@ class TrainingDiverged(RuntimeError):
 
 @torch.no_grad()
 def latent_stats(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None) -> dict:
-    """Mean sigma over images and dimensions, and the number of active dimensions.
+    """Mean sigma over images and dimensions, the number of active dimensions and, for a
+    model with a posterior, the KL's two parts and the spread of mu.
 
     A dimension d is active when Var_x(mu_d(x)) > ACTIVE_THRESHOLD (Burda et al., 2016):
     its posterior mean moves with the input. For a plain AE, z plays the part of mu
-    and sigma is 0.
+    and sigma is 0. With a posterior, per image and summed over dimensions,
+
+        kl_mu    = 1/2 sum_d (mu_d - m_d)^2                (m: the prior mean, 0 or mu_y)
+        kl_sigma = 1/2 sum_d (sigma_d^2 - log sigma_d^2 - 1)
+
+    averaged over the images (kl_mu + kl_sigma is the KL to N(m, I)), and
+    mu_std = the standard deviation of mu_d(x) over the images, averaged over d, the scale
+    against which sigma_mean is small or large.
     """
     if not hasattr(model, "encode"):
         return {}
@@ -108,13 +116,22 @@ def latent_stats(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = Non
     model.eval()
     out = model.encode(x, y) if model.uses_labels else model.encode(x)
     model.train(was_training)
+    stats = {}
     if model.has_posterior:
-        mu, logvar = out
-        sigma_mean = torch.exp(0.5 * logvar).mean().item()
+        mu, logvar = out                                                   # [B, D] each
+        stats["sigma_mean"] = torch.exp(0.5 * logvar).mean().item()
+        stats["mu_std"] = mu.std(dim=0).mean().item() if len(mu) > 1 else 0.0
+        if hasattr(model, "prior_mean") and y is None:
+            pass                                           # N(mu_y, I) needs the labels
+        else:
+            centre = model.prior_mean(y) if hasattr(model, "prior_mean") else 0.0
+            stats["kl_mu"] = (0.5 * (mu - centre).pow(2).sum(dim=1)).mean().item()
+            stats["kl_sigma"] = (0.5 * (logvar.exp() - logvar - 1).sum(dim=1)).mean().item()
     else:
-        mu, sigma_mean = out, 0.0
-    active = int((mu.var(dim=0) > ACTIVE_THRESHOLD).sum()) if len(mu) > 1 else 0
-    return {"sigma_mean": sigma_mean, "active_dims": active}
+        mu = out
+        stats["sigma_mean"] = 0.0
+    stats["active_dims"] = int((mu.var(dim=0) > ACTIVE_THRESHOLD).sum()) if len(mu) > 1 else 0
+    return stats
 
 
 @torch.no_grad()

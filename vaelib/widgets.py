@@ -301,8 +301,10 @@ def kl_ellipse_explorer(mu=(1.0, -0.5), sigma=(0.06, 0.06), step: float = 0.5,
         ticks = [-3, -2, -1, 0, 1, 2, 3]
         ax = fig.add_axes((0.06, 0.2, 0.4, 0.7))
         for r in (1, 2):
-            ax.add_patch(Circle((0, 0), r, fill=False, color="0.55", lw=1.2, ls="-" if r == 1 else ":"))
-        parts["ellipses"] = [ax.add_patch(Ellipse((0, 0), 1, 1, color="C0", alpha=a)) for a in (0.35, 0.15)]
+            ax.add_patch(Circle((0, 0), r, fill=False, color="0.55", lw=1.2,
+                                ls="-" if r == 1 else ":"))
+        parts["ellipses"] = [ax.add_patch(Ellipse((0, 0), 1, 1, color="C0", alpha=a))
+                             for a in (0.35, 0.15)]
         parts["after"] = ax.add_patch(Ellipse((0, 0), 1, 1, fill=False, color="C3", ls="--", lw=1))
         parts["centre"], = ax.plot([0], [0], ".", color="C0")
         parts["arrow_mu"] = ax.add_patch(FancyArrowPatch((0, 0), (0, 0), arrowstyle="->",
@@ -329,7 +331,8 @@ def kl_ellipse_explorer(mu=(1.0, -0.5), sigma=(0.06, 0.06), step: float = 0.5,
             build(fig)
         kl, pull_mu, pull_log_sigma = kl_terms_2d(mu1, mu2, sigma1, sigma2)
         new_mu = (mu1 + step * pull_mu[0], mu2 + step * pull_mu[1])
-        new_sigma = (sigma1 * np.exp(step * pull_log_sigma[0]), sigma2 * np.exp(step * pull_log_sigma[1]))
+        new_sigma = (sigma1 * np.exp(step * pull_log_sigma[0]),
+                     sigma2 * np.exp(step * pull_log_sigma[1]))
         for k, ellipse in enumerate(parts["ellipses"], 1):
             ellipse.set(center=(mu1, mu2), width=2 * k * sigma1, height=2 * k * sigma2)
         parts["after"].set(center=new_mu, width=2 * new_sigma[0], height=2 * new_sigma[1])
@@ -338,7 +341,8 @@ def kl_ellipse_explorer(mu=(1.0, -0.5), sigma=(0.06, 0.06), step: float = 0.5,
         parts["point"].set_data([sigma1], [sigma2])
         parts["arrow_sigma"].set_positions((sigma1, sigma2), new_sigma)
         parts["text"].set_text(f"KL dim 1 = {kl[0]:.3f}   KL dim 2 = {kl[1]:.3f}   "
-                               f"total KL = {kl.sum():.3f} nats      red: a step of {step:g} along −∇KL")
+                               f"total KL = {kl.sum():.3f} nats      "
+                               f"red: a step of {step:g} along −∇KL")
 
     return LiveFigure(draw, figsize=(9, 4.2), clear=False,
                       mu1=slider(-3.0, 3.0, float(mu[0]), description="μ1"),
