@@ -26,7 +26,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
-NOTEBOOKS = ["00_start_here.ipynb", "04_kl_divergence.ipynb", "05_vae.ipynb", "06_cvae.ipynb"]
+NOTEBOOKS = ["00_start_here.ipynb", "04_kl_divergence.ipynb", "05_vae.ipynb", "06_cvae.ipynb",
+             "07_adversarial_noise.ipynb"]
 RUN_ALL_TIMEOUT_MS = 300_000
 
 pytestmark = pytest.mark.browser
