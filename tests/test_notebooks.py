@@ -57,3 +57,17 @@ def test_skeleton_goals_summary_exercises_references(path):
         f"{path.name}: solutions must be collapsed"
     pinned = [c for c in cells if "".join(c.get("source", "")).startswith("# NBVAL_CHECK_OUTPUT")]
     assert pinned, f"{path.name}: no output pinned with # NBVAL_CHECK_OUTPUT"
+
+
+SLIDE_CODE_LINES = 30   # about what a RISE slide shows at 1280 x 720 with its default font
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_code_cell_runs_off_its_slide(path):
+    # long drawing or plumbing code goes into vaelib or a cell skipped in the slideshow,
+    # and the slide shows the call
+    long = [(i, len("".join(c["source"]).splitlines())) for i, c in enumerate(_cells(path))
+            if c["cell_type"] == "code"
+            and c["metadata"].get("slideshow", {}).get("slide_type") != "skip"
+            and len("".join(c["source"]).splitlines()) > SLIDE_CODE_LINES]
+    assert not long, f"{path.name}: (cell, lines) over {SLIDE_CODE_LINES} lines on a slide: {long}"
