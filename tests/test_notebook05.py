@@ -32,9 +32,8 @@ def _namespace(gen) -> dict:
           "eps_draws": {"2-D": torch.randn(100, 2, generator=gen, dtype=torch.float64)},
           "judged": {"2-D VAE, z ~ N(0, I)": {"counts": counts},
                      "2-D VAE, z ~ N(0, diag m)": {"counts": counts}}}
-    source = _source("def check_predict_shares")
-    exec(source.split("\n\ncheck_predict_shares(")[0], ns)         # the definition only
-    exec(_source("# Solution\ndef predict_shares_solution").split("\n\ncheck_predict_shares(")[0], ns)
+    for start in ["def check_predict_shares", "# Solution\ndef predict_shares_solution"]:
+        exec(_source(start).split("\n\ncheck_predict_shares(")[0], ns)   # the definitions only
     return ns
 
 
