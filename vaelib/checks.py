@@ -396,3 +396,55 @@ def check_gaussian_kl_general(student: Callable) -> Verdict:
 
 
 __all__ += ["check_box_kl", "check_gaussian_kl_general"]
+
+
+# --- Notebook 03: the score-function estimator with a baseline -----------------------------
+
+def _score_grad_mu_reference(f, mu, sigma, eps, baseline) -> torch.Tensor:
+    """(f(z) - b) (z - mu) / sigma^2 per sample, z = mu + sigma eps: ``score_function``'s d_mu."""
+    from .estimators import score_function
+
+    return score_function(f, mu, sigma, eps, baseline).d_mu
+
+
+def check_score_grad_mu(student: Callable) -> Verdict:
+    """``student(f, mu, sigma, eps, baseline)`` must return (f(z) - b) (z - mu) / sigma^2, [n].
+
+    f acts elementwise (the cases use torch.sin); mu, sigma and baseline are floats, eps [n].
+    (f(z) - b) eps / sigma is the same thing, since eps = (z - mu) / sigma, and passes.
+    """
+    g = torch.Generator().manual_seed(9)
+    cases = [(torch.sin, mu, sigma, torch.randn(n, generator=g, dtype=torch.float64), b)
+             for mu, sigma, b, n in [(1.0, 0.6, 0.8, 6), (-0.4, 1.7, -0.3, 5), (2.0, 0.3, 0.5, 1)]]
+
+    def fb(f, mu, sigma, eps, b):  # f(z) - b
+        return f(mu + sigma * eps) - b
+
+    mistakes = {
+        "you divided by sigma: the score of N(mu, sigma²) is (z − mu) / sigma², so with z − mu "
+        "the division is by sigma squared.":
+            lambda f, mu, sigma, eps, b: fb(f, mu, sigma, eps, b) * (sigma * eps) / sigma,
+        "the baseline is missing: subtract it from f(z) before multiplying by the score.":
+            lambda f, mu, sigma, eps, b: f(mu + sigma * eps) * eps / sigma,
+        "subtract the baseline from f(z), not from the product: f(z) · score − b no longer has "
+        "the right mean (E[score] = 0 is what lets a baseline in, and only inside the product).":
+            lambda f, mu, sigma, eps, b: f(mu + sigma * eps) * eps / sigma - b,
+        "eps is already (z − mu) / sigma: with eps the score is eps / sigma, not eps / sigma² "
+        "(one factor of sigma is inside eps).":
+            lambda f, mu, sigma, eps, b: fb(f, mu, sigma, eps, b) * eps / sigma**2,
+        "that is the pathwise estimate f'(z) = cos(z): the score-function estimator only "
+        "evaluates f and multiplies by the score (z − mu) / sigma².":
+            lambda f, mu, sigma, eps, b: torch.cos(mu + sigma * eps),
+        "return one estimate per draw of eps (shape [n]), not their mean: the next cell "
+        "measures how much the single estimates scatter.":
+            lambda f, mu, sigma, eps, b: _score_grad_mu_reference(f, mu, sigma, eps, b).mean(),
+        "check the sign: it is (f(z) − b), not (b − f(z)).":
+            lambda f, mu, sigma, eps, b: -_score_grad_mu_reference(f, mu, sigma, eps, b),
+    }
+    return check_function(
+        student, _score_grad_mu_reference, cases, mistakes=mistakes, name="score_grad_mu",
+        hint="z = mu + sigma * eps; d/dmu log N(z; mu, sigma²) = (z − mu) / sigma²; return "
+             "(f(z) − baseline) * (z − mu) / sigma², one value per eps, shape [n].")
+
+
+__all__ += ["check_score_grad_mu"]
