@@ -67,3 +67,79 @@ def test_info_per_dim_accepts_the_formula_and_names_each_known_mistake(capsys):
     assert "Hint: per dimension d" in capsys.readouterr().out
     assert not checks.check_info_per_dim(_not_done)
     assert "Not done yet" in capsys.readouterr().out
+
+
+def _pair_confusion(means):
+    d = torch.cdist(means, means)
+    return torch.special.ndtr(-d / 2) * (1 - torch.eye(len(means)))
+
+
+def test_pair_confusion_accepts_the_closed_form_also_from_numpy(capsys):
+    import numpy as np
+    from scipy.stats import norm
+
+    assert checks.check_pair_confusion(_pair_confusion)
+    assert "✓" in capsys.readouterr().out
+
+    def with_scipy(means):
+        m = means.numpy()
+        d = np.linalg.norm(m[:, None] - m[None], axis=-1)
+        return norm.cdf(-d / 2) * (1 - np.eye(len(m)))
+
+    assert checks.check_pair_confusion(with_scipy)
+    assert "✓" in capsys.readouterr().out
+
+
+def test_pair_confusion_is_the_share_of_draws_nearer_the_other_mean():
+    g = torch.Generator().manual_seed(0)
+    means = 1.5 * torch.randn(3, 4, generator=g)                        # [K, D]
+    want = _pair_confusion(means)
+    for a in range(3):
+        z = means[a] + torch.randn(200_000, 4, generator=g)             # z ~ N(mu_a, I)
+        dist = torch.cdist(z, means)                                    # [n, K]
+        for b in range(3):
+            if b != a:
+                share = (dist[:, b] < dist[:, a]).float().mean()
+                assert abs(share - want[a, b]) < 0.005, (a, b, share, want[a, b])
+
+
+def test_pair_confusion_names_each_typical_mistake(capsys):
+    phi, eye = torch.special.ndtr, torch.eye
+
+    def of_d(f, zero_diagonal=True):
+        return lambda m: f(torch.cdist(m, m)) * ((1 - eye(len(m))) if zero_diagonal else 1)
+
+    wrong = {
+        "the half is missing": of_d(lambda d: phi(-d)),
+        "squared distance, Φ(−d²/2)": of_d(lambda d: phi(-d**2 / 2)),
+        "squared distance, Φ(−d²)": of_d(lambda d: phi(-d**2)),
+        "squared the half distance": of_d(lambda d: phi(-d**2 / 4)),
+        "check the sign": of_d(lambda d: 1 - phi(-d / 2)),
+        "the √2 is missing": of_d(lambda d: 0.5 * (1 + torch.erf(-d / 2))),
+        "density of N(0, 1)": of_d(lambda d: torch.exp(-d**2 / 8) / (2 * torch.pi) ** 0.5),
+        "the off-diagonal is right; now the diagonal": of_d(lambda d: phi(-d / 2), False),
+        "the half is missing: z lies nearer μ_b once it crosses the midpoint, d/2 from μ_a, so "
+        "the confusion is Φ(−d/2), not Φ(−d). Also the diagonal": of_d(lambda d: phi(-d), False),
+        "Φ(d/2) = 1 − Φ(−d/2) is the chance that the draw stays on μ_a's side of the midpoint; "
+        "the confusion is the chance that it crosses, Φ(−d/2). Also the diagonal":
+            of_d(lambda d: phi(d / 2), False),
+        "section 5's share": lambda m: _pair_confusion(m) + eye(len(m)),
+        "torch.pdist gives each pair once": lambda m: phi(-torch.pdist(m) / 2),
+        "one number per class": lambda m: _pair_confusion(m).sum(dim=1),
+        "each coordinate": lambda m: phi(-(m[:, None] - m[None]).abs() / 2),
+        "not 10": lambda m: phi(-torch.cdist(m, m) / 2) * (1 - eye(10)),
+        "return a [K, K] matrix": lambda m: _pair_confusion(m)[:, :2],
+    }
+    for words, fn in wrong.items():
+        assert not checks.check_pair_confusion(fn), words
+        out = capsys.readouterr().out
+        assert out.startswith("✗") and "Hint:" in out and words in out, (words, out)
+
+
+def test_pair_confusion_reports_unfinished_and_unknown_mistakes(capsys):
+    assert not checks.check_pair_confusion(_not_done)
+    assert capsys.readouterr().out.startswith("Not done yet")
+    assert not checks.check_pair_confusion(lambda m: 0.3 * _pair_confusion(m))
+    assert "Hint: d = ‖μ_a − μ_b‖ for every pair" in capsys.readouterr().out
+    assert not checks.check_pair_confusion(lambda m: 1 / 0)
+    assert "raised ZeroDivisionError" in capsys.readouterr().out

@@ -448,3 +448,110 @@ def check_score_grad_mu(student: Callable) -> Verdict:
 
 
 __all__ += ["check_score_grad_mu"]
+
+
+# --- Notebook 06: how often a draw from one class prior lies nearer another class mean -----
+
+def _pair_confusion_reference(means: torch.Tensor) -> torch.Tensor:
+    """P[a, b] = Phi(-||mu_a - mu_b|| / 2) for a != b and 0 on the diagonal, shape [K, K].
+
+    The share of draws z ~ N(mu_a, I) that lie nearer mu_b than mu_a: z crosses the midpoint
+    plane when its offset along mu_b - mu_a, a standard normal, exceeds d / 2.
+    """
+    d = torch.cdist(means, means)                                      # [K, K]
+    return torch.special.ndtr(-d / 2) * (1 - torch.eye(len(means), dtype=means.dtype))
+
+
+_PAIR_SHAPE_HINTS = {
+    "pdist": "torch.pdist gives each pair once, a < b, as a flat vector: the exercise wants the "
+             "full [K, K] matrix (torch.cdist(means, means)), row a = the class drawn from, "
+             "column b = the class it may be mistaken for.",
+    "per class": "that is one number per class: the exercise wants one per pair (a, b), a [K, K] "
+                 "matrix; sums or maxima over b come afterwards.",
+    "per coordinate": "you applied Φ to each coordinate of μ_a − μ_b: first take the Euclidean "
+                      "distance over the last dimension (torch.cdist(means, means), or "
+                      ".norm(dim=-1)), one number per pair.",
+    "ten classes": "it gives a 10 x 10 answer (or fails) for means of another number of classes: "
+                   "take K from the means, len(means), not 10.",
+    "other": "return a [K, K] matrix for K class means: row a = the class drawn from, column "
+             "b = the class it may be mistaken for.",
+}
+
+
+def _pair_confusion_shape_hint(student: Callable, cases: Sequence[tuple]) -> str | None:
+    """A hint when the student's answer has the wrong shape for some case, else None."""
+    for n, (means,) in enumerate(cases):
+        k = len(means)
+        try:
+            shape = tuple(student(means.clone()).shape)
+        except Exception:  # check_function reports it; a failure after case 1 hints at a fixed 10
+            return _PAIR_SHAPE_HINTS["ten classes"] if n and k != 10 else None
+        if shape == (k, k):
+            continue
+        kind = ("ten classes" if shape == (10, 10)
+                else "pdist" if shape == (k * (k - 1) // 2,)
+                else "per class" if shape == (k,)
+                else "per coordinate" if shape == (k, k, means.shape[1])
+                else "other")
+        return _PAIR_SHAPE_HINTS[kind]
+    return None
+
+
+def check_pair_confusion(student: Callable) -> Verdict:
+    """``student(means)``, means [K, D], must return P [K, K]: Phi(-||mu_a - mu_b|| / 2) at (a, b).
+
+    The diagonal is 0 (a class is not mistaken for itself). Tensors and NumPy arrays pass.
+    """
+    g = torch.Generator().manual_seed(10)
+    cases = [(1.5 * torch.randn(10, 2, generator=g),), (torch.randn(4, 5, generator=g),),
+             (2 * torch.randn(3, 1, generator=g),)]
+
+    def answer(means):  # the student's result as a tensor, computed on a copy of the means
+        got = student(means.clone())
+        return got if isinstance(got, torch.Tensor) or not hasattr(got, "__array__") \
+            else torch.as_tensor(got)
+
+    def off(f):  # a formula of the distance, with the diagonal set to 0 as it should be
+        return lambda m: f(torch.cdist(m, m)) * (1 - torch.eye(len(m), dtype=m.dtype))
+
+    def raw(f):  # the same formula with d = 0 left on the diagonal
+        return lambda m: f(torch.cdist(m, m))
+
+    phi = torch.special.ndtr
+    diagonal = ("the diagonal: d = 0 there, so Φ(0) = 0.5, but a class is not mistaken for "
+                "itself; set P[a, a] = 0 (multiply by 1 − torch.eye(K)).")
+    formulas = {
+        "the half is missing: z lies nearer μ_b once it crosses the midpoint, d/2 from μ_a, "
+        "so the confusion is Φ(−d/2), not Φ(−d).": lambda d: phi(-d),
+        "you used the squared distance, Φ(−d²/2): Φ counts standard deviations, and the "
+        "midpoint is d/2 away with d = ‖μ_a − μ_b‖ (torch.cdist), not its square.":
+            lambda d: phi(-d**2 / 2),
+        "you used the squared distance, Φ(−d²): Φ counts standard deviations, and the "
+        "midpoint is d/2 away with d = ‖μ_a − μ_b‖ (torch.cdist), not its square.":
+            lambda d: phi(-d**2),
+        "you squared the half distance, Φ(−d²/4): the offset along μ_b − μ_a is N(0, 1), "
+        "and the midpoint is d/2 away, so Φ(−d/2) with d itself, not squared.":
+            lambda d: phi(-d**2 / 4),
+        "check the sign: Φ(d/2) = 1 − Φ(−d/2) is the chance that the draw stays on μ_a's side "
+        "of the midpoint; the confusion is the chance that it crosses, Φ(−d/2).":
+            lambda d: phi(d / 2),
+        "Φ(x) = ½ (1 + erf(x / √2)): the √2 is missing (or use torch.special.ndtr, which is Φ).":
+            lambda d: 0.5 * (1 + torch.erf(-d / 2)),
+        "that is the density of N(0, 1) at d/2, not a probability: Φ(−d/2) is the area of "
+        "that density beyond d/2 (torch.special.ndtr(-d / 2)).":
+            lambda d: torch.exp(-d**2 / 8) / math.sqrt(2 * math.pi),
+    }
+    mistakes = {hint: off(f) for hint, f in formulas.items()}
+    mistakes |= {f"{hint} Also {diagonal}": raw(f) for hint, f in formulas.items()}
+    mistakes["the off-diagonal is right; now " + diagonal] = raw(lambda d: phi(-d / 2))
+    mistakes["the diagonal is not the chance of staying nearest the own mean (that is section "
+             "5's share, and it needs all the other means): P[a, a] = 0, a class is not "
+             "mistaken for itself."] = lambda m: _pair_confusion_reference(m) + torch.eye(len(m))
+    hint = _pair_confusion_shape_hint(answer, cases) or (
+        "d = ‖μ_a − μ_b‖ for every pair: torch.cdist(means, means) gives the [K, K] distances; "
+        "then torch.special.ndtr(-d / 2), with the diagonal set to 0.")
+    return check_function(answer, _pair_confusion_reference, cases, mistakes=mistakes,
+                          name="pair_confusion", hint=hint)
+
+
+__all__ += ["check_pair_confusion"]
