@@ -13,6 +13,7 @@ from typing import Any, Callable, Sequence
 import torch
 
 from . import losses
+from .estimators import score_function
 
 __all__ = ["Verdict", "check_function", "check_reparameterize", "check_gaussian_kl", "check_elbo"]
 
@@ -402,8 +403,6 @@ __all__ += ["check_box_kl", "check_gaussian_kl_general"]
 
 def _score_grad_mu_reference(f, mu, sigma, eps, baseline) -> torch.Tensor:
     """(f(z) - b) (z - mu) / sigma^2 per sample, z = mu + sigma eps: ``score_function``'s d_mu."""
-    from .estimators import score_function
-
     return score_function(f, mu, sigma, eps, baseline).d_mu
 
 
