@@ -31,6 +31,20 @@ NOTEBOOKS = ["00_start_here.ipynb", "04_kl_divergence.ipynb", "05_vae.ipynb", "0
 RUN_ALL_TIMEOUT_MS = 300_000
 
 pytestmark = pytest.mark.browser
+EVIDENCE = "evidence.ipynb"
+
+
+def _evidence_notebook():
+    """Two claim cells, as the course writes them: one whose checks hold, one that fails."""
+    v4 = nbformat.v4
+    return v4.new_notebook(cells=[
+        v4.new_markdown_cell("# Evidence"),
+        v4.new_code_cell("from vaelib.claims import claim\n"
+                         "claim('two is more than one', 2 > 1, '2 vs 1')\n"
+                         "claim('three is more than two', 3 > 2, '3 vs 2')"),
+        v4.new_code_cell("claim('one is more than two', 1 > 2, '1 vs 2')"),
+        v4.new_markdown_cell("## Going deeper: nothing here"),
+    ])
 
 
 def _chromium() -> str:
@@ -60,6 +74,7 @@ def lab(tmp_path_factory):
                 cell.outputs, cell.execution_count = [], None
         nb.metadata.pop("widgets", None)
         nbformat.write(nb, root / name)
+    nbformat.write(_evidence_notebook(), root / EVIDENCE)
     port, token = _free_port(), secrets.token_hex(16)
     env = {**os.environ, "VAELIB_MNIST": "sample", "VAELIB_DEVICE": "cpu",
            "JUPYTER_CONFIG_DIR": str(root / ".config")}
@@ -154,11 +169,7 @@ def test_notebook_runs_and_its_slider_redraws(lab, name):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=lab["chromium"], headless=True,
-            args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"])
+        browser = _browser(p, lab)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
             _run_notebook(page, lab, name)
@@ -186,6 +197,51 @@ def test_notebook_runs_and_its_slider_redraws(lab, name):
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / f"{Path(name).stem}-failure.png"),
                             full_page=True)
+            raise
+        finally:
+            browser.close()
+
+
+def _browser(p, lab):
+    return p.chromium.launch(
+        executable_path=lab["chromium"], headless=True,
+        args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+              "--disable-background-networking", "--disable-component-update",
+              "--disable-sync", "--no-first-run"])
+
+
+EVIDENCE_STATE = """() => [...document.querySelectorAll('.jp-Notebook details.vaelib-evidence')]
+  .map(d => ({open: d.open, summary: d.querySelector('summary').innerText,
+              listShown: d.querySelector('ul').checkVisibility()}))"""
+
+
+def test_evidence_is_folded_opens_on_a_click_and_a_failure_is_open(lab):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = _browser(p, lab)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            _run_notebook(page, lab, EVIDENCE)
+            page.wait_for_selector("details.vaelib-evidence >> nth=1", timeout=30_000)
+            shown = page.evaluate(EVIDENCE_STATE)
+            assert len(shown) == 2, shown
+            passing, failing = shown
+            assert passing["summary"].startswith("\u2713 2 checks agree with the text above")
+            assert not passing["open"] and not passing["listShown"], "evidence starts folded"
+            assert failing["summary"].startswith("\u2717 the check disagrees")
+            assert failing["open"] and failing["listShown"], "a failing check starts open"
+            assert "\u2713 two is more than one" not in page.inner_text(".jp-Notebook")
+            page.locator("details.vaelib-evidence summary").first.click()
+            page.wait_for_timeout(300)
+            passing = page.evaluate(EVIDENCE_STATE)[0]
+            assert passing["open"] and passing["listShown"], "a click opens the evidence"
+            text = page.inner_text(".jp-Notebook")
+            assert "\u2713 two is more than one (2 vs 1)" in text
+            assert "\u2713 three is more than two (3 vs 2)" in text
+        except Exception:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "evidence-failure.png"), full_page=True)
             raise
         finally:
             browser.close()

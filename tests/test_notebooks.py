@@ -71,3 +71,122 @@ def test_no_code_cell_runs_off_its_slide(path):
             and c["metadata"].get("slideshow", {}).get("slide_type") != "skip"
             and len("".join(c["source"]).splitlines()) > SLIDE_CODE_LINES]
     assert not long, f"{path.name}: (cell, lines) over {SLIDE_CODE_LINES} lines on a slide: {long}"
+
+
+# --- Evidence folded (vaelib.claims): claims live in hidden notes cells ----------------------
+
+def _source(cell) -> str:
+    return "".join(cell.get("source", ""))
+
+
+def _calls_claim(cell) -> bool:
+    return cell["cell_type"] == "code" and re.search(r"(^|[^\w.])claim\(", _source(cell)) is not None
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_claims_are_folded_evidence_off_the_slides(path):
+    for i, c in enumerate(_cells(path)):
+        if not _calls_claim(c):
+            continue
+        meta = c.get("metadata", {})
+        where = f"{path.name}: code cell {i}"
+        assert meta.get("slideshow", {}).get("slide_type") in ("notes", "skip"), \
+            f"{where} checks claims, so it belongs in the speaker notes (slide_type 'notes')"
+        assert meta.get("jupyter", {}).get("source_hidden"), f"{where}: hide the claim code"
+        assert "evidence" in meta.get("tags", []), f"{where}: tag the cell 'evidence'"
+        assert "print(" not in _source(c), f"{where}: a claim cell prints nothing of its own"
+        outs = c.get("outputs", [])
+        assert not [o for o in outs if o["output_type"] == "stream"], \
+            f"{where}: a claim line printed as plain output (run it in a kernel, not a script)"
+        folded = [o for o in outs if o["output_type"] == "display_data"
+                  and "".join(o["data"].get("text/html", "")).startswith(
+                      '<details class="vaelib-evidence"')]
+        assert len(folded) == 1, f"{where}: expected one folded evidence output, got {len(folded)}"
+
+
+def test_no_claim_line_is_printed_in_view():
+    """No stream output starts with a claim mark (exercise checks say 'is correct (' instead)."""
+    seen = []
+    for path in NOTEBOOKS:
+        for i, c in enumerate(_cells(path)):
+            for o in c.get("outputs", []):
+                if o["output_type"] == "stream":
+                    seen += [f"{path.name} cell {i}: {line[:60]}"
+                             for line in "".join(o["text"]).splitlines()
+                             if line.strip().startswith(("\u2713 ", "\u2717 "))
+                             and "is correct (" not in line]
+    assert not seen, "claim lines in plain view:\n" + "\n".join(seen)
+
+
+# --- Going deeper: optional sections at the end of a notebook ----------------------------------
+
+GOING_DEEPER = re.compile(r"^(#+)\s+Going deeper:\s*(\S.*)$")
+HEADING = re.compile(r"^(#+)\s+(.*)$")
+
+
+def sections(path):
+    """[(level, title, going_deeper, [cells])] for the notebook's markdown headings."""
+    out = []
+    for c in _cells(path):
+        first = _source(c).lstrip().splitlines()[0] if _source(c).strip() else ""
+        m = HEADING.match(first) if c["cell_type"] == "markdown" else None
+        if m:
+            deep = GOING_DEEPER.match(first) is not None
+            out.append([len(m.group(1)), m.group(2).strip(), deep, [c]])
+        elif out:
+            out[-1][3].append(c)
+    return out
+
+
+def going_deeper(path):
+    """The Going deeper sections with every cell under them (down to the next heading of
+    the same or a higher level): [(title, heading cell, [cells])]."""
+    secs, found = sections(path), []
+    for k, (level, title, deep, cells) in enumerate(secs):
+        if not deep:
+            continue
+        body = list(cells)
+        for lv, _, _, more in secs[k + 1:]:
+            if lv <= level:
+                break
+            body += more
+        found.append((title, cells[0], body))
+    return found
+
+
+def test_some_notebook_goes_deeper():
+    assert any(going_deeper(p) for p in NOTEBOOKS), "no notebook has a 'Going deeper:' section"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_going_deeper_is_collapsed_skipped_and_at_the_end(path):
+    secs = sections(path)
+    deep_levels = [lv for lv, _, deep, _ in secs if deep]
+    if not deep_levels:
+        return
+    level = min(deep_levels)
+    first = next(k for k, s in enumerate(secs) if s[2])
+    for lv, title, deep, _ in secs[first:]:
+        assert lv > level or deep or title == "References", (
+            f"{path.name}: '{title}' follows a Going deeper section; the main path comes first, "
+            "then 'Going deeper: ...' sections, then References")
+    for title, heading, body in going_deeper(path):
+        assert heading["metadata"].get("jp-MarkdownHeadingCollapsed") is True, \
+            f"{path.name}: save 'Going deeper: {title}' collapsed (jp-MarkdownHeadingCollapsed)"
+        for c in body:
+            kind = c["metadata"].get("slideshow", {}).get("slide_type")
+            assert kind in ("skip", "notes"), \
+                f"{path.name}: a cell under 'Going deeper: {title}' is on a slide ({kind})"
+
+
+def test_no_main_path_needs_a_going_deeper_section():
+    """A later notebook's main path never points into an earlier notebook's Going deeper."""
+    for k, path in enumerate(NOTEBOOKS):
+        for title, _, _ in going_deeper(path):
+            for later in NOTEBOOKS[k + 1:]:
+                deep_cells = {id(c) for _, _, body in going_deeper(later) for c in body}
+                for c in _cells(later):
+                    if id(c) not in deep_cells and c["cell_type"] == "markdown":
+                        assert title.lower() not in _source(c).lower(), (
+                            f"{later.name}'s main path refers to '{title}' of {path.name}, "
+                            "which is optional")
