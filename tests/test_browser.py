@@ -32,6 +32,7 @@ RUN_ALL_TIMEOUT_MS = 300_000
 
 pytestmark = pytest.mark.browser
 EVIDENCE = "evidence.ipynb"
+DEEP = "deep_04_kl_divergence.ipynb"  # saved as shipped (outputs and folding), not run
 
 
 def _evidence_notebook():
@@ -75,6 +76,7 @@ def lab(tmp_path_factory):
         nb.metadata.pop("widgets", None)
         nbformat.write(nb, root / name)
     nbformat.write(_evidence_notebook(), root / EVIDENCE)
+    shutil.copy(REPO / "notebooks" / "04_kl_divergence.ipynb", root / DEEP)
     port, token = _free_port(), secrets.token_hex(16)
     env = {**os.environ, "VAELIB_MNIST": "sample", "VAELIB_DEVICE": "cpu",
            "JUPYTER_CONFIG_DIR": str(root / ".config")}
@@ -242,6 +244,43 @@ def test_evidence_is_folded_opens_on_a_click_and_a_failure_is_open(lab):
         except Exception:
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "evidence-failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+
+
+DEEP_STATE = """() => {
+  const cells = [...document.querySelectorAll('.jp-Notebook .jp-Cell')];
+  const k = cells.findIndex(c => c.innerText.trim().startsWith('Going deeper:'));
+  if (k < 0) return null;
+  const hidden = c => c.classList.contains('lm-mod-hidden') || !c.checkVisibility();
+  return {collapsed: cells[k].classList.contains('jp-MarkdownHeadingCollapsed'),
+          below: cells.length - k - 1,
+          hiddenBelow: cells.slice(k + 1).filter(hidden).length,
+          mainShown: cells.slice(0, k).filter(c => !hidden(c)).length};
+}"""
+
+
+def test_going_deeper_opens_collapsed(lab):
+    """04 saved as the course ships it: the Going deeper section is folded under its heading."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = _browser(p, lab)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            page.goto(f"{lab['url']}/lab/tree/{DEEP}?reset&token={lab['token']}")
+            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+            page.wait_for_timeout(2_000)
+            state = page.evaluate(DEEP_STATE)
+            assert state is not None, "no 'Going deeper:' heading rendered"
+            assert state["collapsed"], state
+            assert state["mainShown"] > 10, state
+            # the section's own cells are hidden; References (a new heading) is not under it
+            assert state["hiddenBelow"] == state["below"] - 1 >= 2, state
+        except Exception:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "going-deeper-failure.png"), full_page=True)
             raise
         finally:
             browser.close()

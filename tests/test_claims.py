@@ -141,3 +141,15 @@ def test_the_evidence_escapes_html():
 
     ev = Evidence([Claim("a < b & c", True, "\u2713 a < b & c")])
     assert "a &lt; b &amp; c" in ev._repr_html_() and "<b" not in ev._repr_html_().split("<ul")[1]
+
+
+def test_static_html_and_text_exports_carry_the_evidence(folded):
+    """A web page built from the notebook folds the evidence; a text export keeps every line."""
+    from nbconvert import HTMLExporter, MarkdownExporter
+
+    page, _ = HTMLExporter().from_notebook_node(folded)
+    assert page.count('<details class="vaelib-evidence"') == 3
+    assert "<summary" in page and "&lt;details" not in page, "the evidence is HTML, not text"
+    text, _ = MarkdownExporter(exclude_output=False).from_notebook_node(folded)
+    for line in ("\u2713 first (1 vs 2)", "\u2713 second (two)", "this one fails"):
+        assert line in text
