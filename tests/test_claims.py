@@ -124,7 +124,8 @@ def test_a_failing_check_is_open_and_marked(folded):
     html_text, plain = out.data["text/html"], out.data["text/plain"]
     assert html_text.split(">")[0].endswith(" open") or " open " in html_text.split(">")[0]
     assert plain.splitlines()[0] == "\u2717 1 of 2 checks disagrees with the text above"
-    fails = [line.strip() for line in plain.splitlines()[1:] if line.strip().startswith(FAIL.strip())]
+    fails = [line.strip() for line in plain.splitlines()[1:]
+             if line.strip().startswith(FAIL.strip())]
     assert len(fails) == 1 and "this one fails" in fails[0] and "3 vs 1" in fails[0]
     assert "\u2713 this one holds" in plain
 

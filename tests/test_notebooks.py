@@ -80,7 +80,8 @@ def _source(cell) -> str:
 
 
 def _calls_claim(cell) -> bool:
-    return cell["cell_type"] == "code" and re.search(r"(^|[^\w.])claim\(", _source(cell)) is not None
+    return (cell["cell_type"] == "code"
+            and re.search(r"(^|[^\w.])claim\(", _source(cell)) is not None)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

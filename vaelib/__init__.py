@@ -10,6 +10,7 @@ One idea per module:
     inference    per-sample variational inference and encoder refinement
     geometry     measures of a 2-D code cloud (coverage, gaps, outliers, union of ellipses)
     sampling     a Gaussian fitted to codes, and two judges of decoded samples
+    judge        a classifier that can say "not a digit", and improved precision and recall
     estimators   pathwise and score-function gradient estimators, their exact variances
     dynamics     beta sweeps and how much of the prior the codes cover
     claims       claim(): one checked line beside a sentence that depends on the data

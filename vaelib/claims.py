@@ -76,8 +76,9 @@ class Evidence:
         bad = self.failed
         colour = "#b00020" if bad else "#2e7d32"
         items = "".join(
-            f'<li style="list-style:none;margin:0.2em 0;color:{"#b00020" if not c.held else "inherit"}">'
-            f"{html.escape(c.line)}</li>" for c in self.claims)
+            f'<li style="list-style:none;margin:0.2em 0;'
+            f'color:{"#b00020" if not c.held else "inherit"}">{html.escape(c.line)}</li>'
+            for c in self.claims)
         return (f'<details class="vaelib-evidence"{" open" if bad else ""} '
                 f'style="font-size:0.9em;margin:0.2em 0">'
                 f'<summary style="cursor:pointer;color:{colour}">{html.escape(self.summary())} '

@@ -340,6 +340,10 @@ def build_model(config) -> nn.Module:
         return Autoencoder(config)
     if isinstance(config, ClassifierConfig):
         return Classifier(config)
+    from .judge import Judge, JudgeConfig  # here: judge imports this module
+
+    if isinstance(config, JudgeConfig):
+        return Judge(config)
     raise TypeError(f"no model for a config of type {type(config).__name__}")
 
 

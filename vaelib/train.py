@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import time
 from dataclasses import asdict, dataclass
@@ -48,17 +49,35 @@ ACTIVE_THRESHOLD = 0.01  # a latent dimension is "active" if Var_x(mu_d(x)) exce
 MONITOR_SIZE = 1000      # images used to measure mean sigma and active dimensions
 
 
+LR_SCHEDULES = ("constant", "cosine", "onecycle")
+
+
 @dataclass
 class TrainConfig:
-    """How to train; every field enters the cache key."""
+    """How to train; every field enters the cache key.
+
+    Two warm-ups, not to be confused:
+    - ``warmup_steps`` is KL annealing: the KL weight beta rises from 0 to ``beta``;
+    - ``lr_warmup_steps`` is a learning-rate warm-up: the lr rises to ``lr``.
+
+    Learning-rate schedules (``lr_at``), over steps s = 1..steps, with W = lr_warmup_steps:
+    - "constant": lr at every step (after a linear warm-up over W steps if W > 0);
+    - "cosine": a linear warm-up from lr / W to lr over the first W steps, then a cosine
+      decay from lr to ``lr_final * lr`` at the last step;
+    - "onecycle": as "cosine", but the warm-up rises along a half cosine from lr / 25
+      (as torch's OneCycleLR); it needs W > 0.
+    """
     steps: int = 2000        # optimizer steps: a budget that does not grow with the data set
     batch_size: int = 128    # images per step
-    lr: float = 1e-3         # Adam learning rate
+    lr: float = 1e-3         # Adam learning rate (the peak of a schedule)
     beta: float = 1.0        # weight of the KL term; 1 is the true ELBO
     warmup_steps: int = 0    # KL annealing: beta rises linearly from 0 to beta over these steps
     seed: int = 0            # seeds the initial weights, the shuffling and the noise eps
     #                          (shifted by $VAELIB_SEED, see vaelib.seeding)
     log_every: int = 0       # record the history every N steps too (0: at each epoch's end only)
+    lr_schedule: str = "constant"  # "constant", "cosine" or "onecycle" (see above)
+    lr_warmup_steps: int = 0       # learning-rate warm-up: the lr rises to lr over these steps
+    lr_final: float = 0.0          # cosine/onecycle: the last step's lr, as a fraction of lr
 
     def __post_init__(self):
         for name in ("steps", "batch_size"):
@@ -68,6 +87,21 @@ class TrainConfig:
             raise ValueError(f"lr must be positive, not {self.lr}")
         if self.beta < 0 or self.warmup_steps < 0 or self.log_every < 0:
             raise ValueError("beta, warmup_steps and log_every must not be negative")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {', '.join(map(repr, LR_SCHEDULES))}, "
+                             f"not {self.lr_schedule!r}")
+        if not 0 <= self.lr_warmup_steps < self.steps:
+            raise ValueError(f"lr_warmup_steps must lie in 0..steps-1 ({self.steps - 1}), not "
+                             f"{self.lr_warmup_steps} (it is the learning-rate warm-up; "
+                             f"KL annealing is warmup_steps)")
+        if self.lr_schedule == "onecycle" and self.lr_warmup_steps == 0:
+            raise ValueError("lr_schedule='onecycle' needs lr_warmup_steps > 0 "
+                             "(e.g. 30 % of steps); use 'cosine' for no warm-up")
+        if not 0 <= self.lr_final <= 1:
+            raise ValueError(f"lr_final is a fraction of lr and must lie in [0, 1], "
+                             f"not {self.lr_final}")
+        if self.lr_schedule == "constant" and self.lr_final != 0:
+            raise ValueError("lr_final applies to the 'cosine' and 'onecycle' schedules only")
 
     def beta_at(self, step: int) -> float:
         """The KL weight used at optimizer step ``step`` (1-based)."""
@@ -75,9 +109,28 @@ class TrainConfig:
             return self.beta
         return self.beta * min(1.0, step / self.warmup_steps)
 
+    def lr_at(self, step: int) -> float:
+        """The learning rate used at optimizer step ``step`` (1-based)."""
+        warm = self.lr_warmup_steps
+        if step <= warm:
+            if self.lr_schedule == "onecycle":
+                start = self.lr / 25                         # OneCycleLR's div_factor
+                return start + (self.lr - start) * 0.5 * (1 - math.cos(math.pi * step / warm))
+            return self.lr * step / warm
+        if self.lr_schedule == "constant":
+            return self.lr
+        progress = min(1.0, (step - warm) / (self.steps - warm))  # 0 after warm-up .. 1 at the end
+        floor = self.lr_final * self.lr
+        return floor + (self.lr - floor) * 0.5 * (1 + math.cos(math.pi * progress))
+
+    @property
+    def has_lr_schedule(self) -> bool:
+        """False for a constant lr without warm-up: fit then never touches the optimizer's lr."""
+        return self.lr_schedule != "constant" or self.lr_warmup_steps > 0
+
 
 class History(list):
-    """One dict per record (step, epoch, beta, loss, recon, kl, sigma_mean, active_dims, ...).
+    """One dict per record (step, epoch, beta, lr, loss, recon, kl, sigma_mean, active_dims, ...).
 
     ``history["kl"]`` gives one column as a list.
     """
@@ -188,15 +241,18 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None,
         progress: bool = True) -> History:
     """Train ``model`` in place with Adam for ``config.steps`` steps; return its History.
 
-    Each record holds the step, epoch, beta, the means over the steps since the last
-    record of loss, recon and kl (per image, in nats), the mean sigma and the number
-    of active latent dimensions (on up to 1,000 training images), and val_loss,
+    Each record holds the step, epoch, beta and lr (those of its last step), the means
+    over the steps since the last record of loss, recon and kl (per image, in nats), the
+    mean sigma and the number of active latent dimensions (on up to 1,000 training
+    images), and val_loss,
     val_recon, val_kl when x_val is given. Records are made at the end of every
     epoch, every ``config.log_every`` steps if set, and after the last step.
 
     Trains on ``device`` and returns the model on the device it came on, in eval mode.
     The sums and the NaN guard stay on the device, so a step never waits for it; the
-    guard is read every 50 steps and at each record.
+    guard is read every 50 steps and at each record. A learning-rate schedule
+    (``config.lr_schedule``) sets the optimizer's lr before each step; without one
+    (the default) the lr stays ``config.lr`` and is never touched.
     """
     config = config or TrainConfig()
     _check_inputs(model, x, y)
@@ -207,6 +263,7 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None,
     shuffle = torch.Generator().manual_seed(course_shifted(config.seed))
     noise = torch.Generator(device=device).manual_seed(course_shifted(config.seed) + 1)
     opt, history, step, epoch = _adam(model, config.lr), History(), 0, 0
+    scheduled = config.has_lr_schedule
     sums, count = torch.zeros(3, device=device), 0  # running sums of loss, recon, kl
     bad_step = torch.zeros((), dtype=torch.long, device=device)  # first non-finite step, or 0
     bad_loss = torch.zeros((), device=device)                    # the loss at that step
@@ -219,7 +276,8 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None,
     def record():
         nonlocal sums, count
         check()
-        row = {"step": step, "epoch": epoch, "beta": config.beta_at(step)}
+        row = {"step": step, "epoch": epoch, "beta": config.beta_at(step),
+               "lr": opt.param_groups[0]["lr"]}
         row.update(zip(("loss", "recon", "kl"), (sums / max(count, 1)).tolist()))
         row.update(latent_stats(model, mon_x, mon_y))
         if x_val is not None:
@@ -232,6 +290,9 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None,
             epoch += 1
             for idx in minibatches(len(x), config.batch_size, shuffle, device=device):
                 step += 1
+                if scheduled:  # a Python float: setting it never waits for the device
+                    for group in opt.param_groups:
+                        group["lr"] = config.lr_at(step)
                 parts = model.loss(x[idx], None if y is None else y[idx],
                                    beta=config.beta_at(step), generator=noise)
                 opt.zero_grad(set_to_none=True)
@@ -276,9 +337,20 @@ def _data_fingerprint(data: Data) -> dict:
             "labels": int(data.labels.long().sum())}
 
 
+# Fields added to TrainConfig later; left out of the cache key while at their default, so
+# the checkpoints of configs that do not use them keep their keys.
+_LATER_DEFAULTS = {"lr_schedule": "constant", "lr_warmup_steps": 0, "lr_final": 0.0}
+
+
+def _train_meta(train_config: TrainConfig) -> dict:
+    fields = asdict(train_config)
+    return {k: v for k, v in fields.items()
+            if k not in _LATER_DEFAULTS or v != _LATER_DEFAULTS[k]}
+
+
 def _meta(config, train_config: TrainConfig, data: Data) -> dict:
     return {"format": CHECKPOINT_FORMAT, "config_type": type(config).__name__,
-            "config": asdict(config), "train_config": asdict(train_config),
+            "config": asdict(config), "train_config": _train_meta(train_config),
             "course_seed": course_seed(), "data": _data_fingerprint(data)}
 
 

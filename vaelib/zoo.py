@@ -15,6 +15,7 @@ import copy
 from dataclasses import dataclass
 
 from .data import Data, load_mnist
+from .judge import JudgeConfig
 from .models import AEConfig, ClassifierConfig, VAEConfig
 from .train import TrainConfig, train_or_load
 
@@ -39,6 +40,8 @@ RECIPES: dict[str, Recipe] = {
                       "VAE with a 16-D latent (notebooks 05, 08)"),
     "classifier": Recipe(ClassifierConfig(), TrainConfig(steps=1000),
                          "MLP digit classifier that judges decoded images (notebooks 02, 05, 06)"),
+    "judge": Recipe(JudgeConfig(), TrainConfig(steps=1000),
+                    "MLP digit classifier with a 'not a digit' class (vaelib.judge)"),
 }
 
 
