@@ -10,6 +10,7 @@ it fails.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -117,6 +118,28 @@ def lab(tmp_path_factory):
         log.close()
 
 
+@contextlib.contextmanager
+def _page(lab, failure_name):
+    """A Chromium page; on failure a full-page screenshot goes to test-artifacts/."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=lab["chromium"], headless=True,
+            args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            yield page
+        except Exception:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"{failure_name}-failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+
+
 FIND_SLIDER = """() => {
   // the first widget with both a slider and an image (a LiveFigure); mark both
   for (const img of document.querySelectorAll('.jp-OutputArea-output .widget-image')) {
@@ -168,48 +191,28 @@ def _run_notebook(page, lab, name):
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_notebook_runs_and_its_slider_redraws(lab, name):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = _browser(p, lab)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        try:
-            _run_notebook(page, lab, name)
-            text = page.inner_text(".jp-Notebook")
-            assert "Error displaying widget" not in text
-            errors = page.locator(".jp-OutputArea-output[data-mime-type="
-                                  "'application/vnd.jupyter.error']")
-            assert errors.count() == 0, errors.first.inner_text()
-            cut = page.evaluate(CUT_LABELS)
-            assert not cut, f"controls whose label does not fit: {cut}"
-            assert page.evaluate(FIND_SLIDER), "no slider with a picture found"
-            picture = page.locator("[data-test=picture]")
-            picture.scroll_into_view_if_needed()
-            before_src, before_png = picture.get_attribute("src"), picture.screenshot()
-            handle = page.locator("[data-test=handle]")
-            handle.focus()
-            for _ in range(5):
-                handle.press("ArrowRight")
-            page.wait_for_function(
-                "src => document.querySelector('[data-test=picture]').src !== src",
-                arg=before_src, timeout=30_000)
-            page.wait_for_timeout(500)
-            assert picture.screenshot() != before_png, "the picture did not change"
-        except Exception:
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / f"{Path(name).stem}-failure.png"),
-                            full_page=True)
-            raise
-        finally:
-            browser.close()
-
-
-def _browser(p, lab):
-    return p.chromium.launch(
-        executable_path=lab["chromium"], headless=True,
-        args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-              "--disable-background-networking", "--disable-component-update",
-              "--disable-sync", "--no-first-run"])
+    with _page(lab, Path(name).stem) as page:
+        _run_notebook(page, lab, name)
+        text = page.inner_text(".jp-Notebook")
+        assert "Error displaying widget" not in text
+        errors = page.locator(".jp-OutputArea-output[data-mime-type="
+                              "'application/vnd.jupyter.error']")
+        assert errors.count() == 0, errors.first.inner_text()
+        cut = page.evaluate(CUT_LABELS)
+        assert not cut, f"controls whose label does not fit: {cut}"
+        assert page.evaluate(FIND_SLIDER), "no slider with a picture found"
+        picture = page.locator("[data-test=picture]")
+        picture.scroll_into_view_if_needed()
+        before_src, before_png = picture.get_attribute("src"), picture.screenshot()
+        handle = page.locator("[data-test=handle]")
+        handle.focus()
+        for _ in range(5):
+            handle.press("ArrowRight")
+        page.wait_for_function(
+            "src => document.querySelector('[data-test=picture]').src !== src",
+            arg=before_src, timeout=30_000)
+        page.wait_for_timeout(500)
+        assert picture.screenshot() != before_png, "the picture did not change"
 
 
 EVIDENCE_STATE = """() => [...document.querySelectorAll('.jp-Notebook details.vaelib-evidence')]
@@ -218,35 +221,24 @@ EVIDENCE_STATE = """() => [...document.querySelectorAll('.jp-Notebook details.va
 
 
 def test_evidence_is_folded_opens_on_a_click_and_a_failure_is_open(lab):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = _browser(p, lab)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        try:
-            _run_notebook(page, lab, EVIDENCE)
-            page.wait_for_selector("details.vaelib-evidence >> nth=1", timeout=30_000)
-            shown = page.evaluate(EVIDENCE_STATE)
-            assert len(shown) == 2, shown
-            passing, failing = shown
-            assert passing["summary"].startswith("\u2713 2 checks agree with the text above")
-            assert not passing["open"] and not passing["listShown"], "evidence starts folded"
-            assert failing["summary"].startswith("\u2717 the check disagrees")
-            assert failing["open"] and failing["listShown"], "a failing check starts open"
-            assert "\u2713 two is more than one" not in page.inner_text(".jp-Notebook")
-            page.locator("details.vaelib-evidence summary").first.click()
-            page.wait_for_timeout(300)
-            passing = page.evaluate(EVIDENCE_STATE)[0]
-            assert passing["open"] and passing["listShown"], "a click opens the evidence"
-            text = page.inner_text(".jp-Notebook")
-            assert "\u2713 two is more than one (2 vs 1)" in text
-            assert "\u2713 three is more than two (3 vs 2)" in text
-        except Exception:
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "evidence-failure.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
+    with _page(lab, "evidence") as page:
+        _run_notebook(page, lab, EVIDENCE)
+        page.wait_for_selector("details.vaelib-evidence >> nth=1", timeout=30_000)
+        shown = page.evaluate(EVIDENCE_STATE)
+        assert len(shown) == 2, shown
+        passing, failing = shown
+        assert passing["summary"].startswith("\u2713 2 checks agree with the text above")
+        assert not passing["open"] and not passing["listShown"], "evidence starts folded"
+        assert failing["summary"].startswith("\u2717 the check disagrees")
+        assert failing["open"] and failing["listShown"], "a failing check starts open"
+        assert "\u2713 two is more than one" not in page.inner_text(".jp-Notebook")
+        page.locator("details.vaelib-evidence summary").first.click()
+        page.wait_for_timeout(300)
+        passing = page.evaluate(EVIDENCE_STATE)[0]
+        assert passing["open"] and passing["listShown"], "a click opens the evidence"
+        text = page.inner_text(".jp-Notebook")
+        assert "\u2713 two is more than one (2 vs 1)" in text
+        assert "\u2713 three is more than two (3 vs 2)" in text
 
 
 DEEP_STATE = """() => {
@@ -263,24 +255,13 @@ DEEP_STATE = """() => {
 
 def test_going_deeper_opens_collapsed(lab):
     """04 saved as the course ships it: the Going deeper section is folded under its heading."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = _browser(p, lab)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        try:
-            page.goto(f"{lab['url']}/lab/tree/{DEEP}?reset&token={lab['token']}")
-            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-            page.wait_for_timeout(2_000)
-            state = page.evaluate(DEEP_STATE)
-            assert state is not None, "no 'Going deeper:' heading rendered"
-            assert state["collapsed"], state
-            assert state["mainShown"] > 10, state
-            # the section's own cells are hidden; References (a new heading) is not under it
-            assert state["hiddenBelow"] == state["below"] - 1 >= 2, state
-        except Exception:
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "going-deeper-failure.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
+    with _page(lab, "going-deeper") as page:
+        page.goto(f"{lab['url']}/lab/tree/{DEEP}?reset&token={lab['token']}")
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+        page.wait_for_timeout(2_000)
+        state = page.evaluate(DEEP_STATE)
+        assert state is not None, "no 'Going deeper:' heading rendered"
+        assert state["collapsed"], state
+        assert state["mainShown"] > 10, state
+        # the section's own cells are hidden; References (a new heading) is not under it
+        assert state["hiddenBelow"] == state["below"] - 1 >= 2, state
