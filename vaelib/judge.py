@@ -37,8 +37,8 @@ rejects whatever is far from the training digits, including the blurry but perfe
 legible reconstructions of a VAE. The extra class costs nothing at prediction time, needs no
 calibration set (one fixed threshold on P(not a digit), above), and is trained explicitly
 on both sides of the boundary that matters (mild blur: digit; heavy blur: not). Its
-weakness is the reverse: a kind of non-digit unlike every synthesised one could be accepted; ``benchmarks/judge_check.py``
-and ``tests/test_judge.py`` therefore test kinds and parameters the judge never saw
+weakness is the reverse: a kind of non-digit unlike every synthesised one could be
+accepted; ``benchmarks/judge_check.py`` and ``tests/test_judge.py`` therefore test kinds and parameters the judge never saw
 (Gaussian noise, salt-and-pepper noise, other blur widths, overlays summed instead of maxed,
 all built from test images with other seeds).
 
