@@ -32,15 +32,15 @@ of the vae-2d reconstructions and still let 11-16 % of overlaid pairs through.
 Why this and not a distance in feature space (per-class Mahalanobis or k-NN distance with a
 threshold at a quantile of held-out digits): a distance needs a calibration set the training
 loop does not have (``vaelib.train.fit`` only sees the training batches, and a threshold set
-on training digits is too tight for test digits, as the judge fits them more closely), and it
-rejects whatever is far from the training digits, including the blurry but perfectly
+on training digits is too tight for test digits, as the judge fits them more closely), and
+it rejects whatever is far from the training digits, including the blurry but perfectly
 legible reconstructions of a VAE. The extra class costs nothing at prediction time, needs no
-calibration set (one fixed threshold on P(not a digit), above), and is trained explicitly
-on both sides of the boundary that matters (mild blur: digit; heavy blur: not). Its
-weakness is the reverse: a kind of non-digit unlike every synthesised one could be
-accepted; ``benchmarks/judge_check.py`` and ``tests/test_judge.py`` therefore test kinds and parameters the judge never saw
-(Gaussian noise, salt-and-pepper noise, other blur widths, overlays summed instead of maxed,
-all built from test images with other seeds).
+calibration set (one fixed threshold on P(not a digit), above), and is trained explicitly on
+both sides of the boundary that matters (mild blur: digit; heavy blur: not). Its weakness is
+the reverse: a kind of non-digit unlike every synthesised one could be accepted;
+``benchmarks/judge_check.py`` and ``tests/test_judge.py`` therefore test kinds and
+parameters the judge never saw (Gaussian noise, salt-and-pepper noise, other blur widths,
+overlays summed instead of maxed, all built from test images with other seeds).
 
 ``features`` (the last hidden layer) gives the space for the improved precision and recall of
 Kynkaanniemi et al. (2019), ``precision_recall``; see its docstring for the measured values.
