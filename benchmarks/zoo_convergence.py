@@ -22,6 +22,7 @@ stays as it is). The last two lines are the largest AE gap in % and, exactly,
     python benchmarks/zoo_convergence.py [--dataset sample|fashion|both]
         [--models ae-2d,vae-2d,vae-16d] [--threads 1] [--factor 4]
         [--train '{"lr": 2e-3}']   # override TrainConfig fields of every model tried
+        [--model '{"hidden": [256, 128]}']   # override model config fields alike
 """
 
 from __future__ import annotations
@@ -138,11 +139,15 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--factor", type=int, default=4)
     parser.add_argument("--train", default="", help="JSON of TrainConfig fields to override")
+    parser.add_argument("--model", default="", help="JSON of model config fields to override")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
     names = [n.strip() for n in args.models.split(",") if n.strip()]
     override = json.loads(args.train) if args.train else {}
+    model_override = json.loads(args.model) if args.model else {}
+    if "hidden" in model_override:
+        model_override["hidden"] = tuple(model_override["hidden"])
     load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",) * 3
     print(f"torch {torch.__version__} on {platform.processor() or platform.machine()}, "
           f"{torch.get_num_threads()} torch thread(s) of {os.cpu_count()} cores; "
@@ -153,7 +158,8 @@ def main():
           f"error per image")
     for name in names:
         tc = replace(zoo.RECIPES[name].train, **override)
-        print(f"  {name}: {tc}")
+        print(f"  {name}: {replace(zoo.RECIPES[name].config, **model_override)}")
+        print(f"  {' ' * len(name)}  {tc}")
 
     results = []
     with tempfile.TemporaryDirectory(prefix="zoo-convergence-") as folder:
@@ -161,7 +167,8 @@ def main():
             print(f"\n{label}: {len(train.images)} train / {len(test.images)} test images")
             for name in names:
                 recipe = zoo.RECIPES[name]
-                recipe = zoo.Recipe(recipe.config, replace(recipe.train, **override), recipe.note)
+                recipe = zoo.Recipe(replace(recipe.config, **model_override),
+                                    replace(recipe.train, **override), recipe.note)
                 r = measure(name, recipe, train, test, args.factor, folder)
                 r["data"] = label
                 results.append(r)

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from vaelib.data import load_data
+from vaelib.judge import JudgeConfig
 from vaelib.models import ClassifierConfig
 from vaelib.sampling import fit_gaussian, judge_samples, nearest_distances, sample_gaussian
 from vaelib.train import TrainConfig, train_or_load
@@ -61,26 +62,42 @@ def test_nearest_distances_is_zero_for_members_and_rms_otherwise():
 
 
 @pytest.fixture(scope="module")
-def digits_and_classifier(tmp_path_factory):
+def digits_and_judge(tmp_path_factory):
     train = load_data("train")
-    classifier, _ = train_or_load(ClassifierConfig(), TrainConfig(steps=300), train,
-                                  directory=tmp_path_factory.mktemp("ckpt"), progress=False)
-    return train, classifier
+    judge, _ = train_or_load(JudgeConfig(), TrainConfig(steps=400), train,
+                             directory=tmp_path_factory.mktemp("ckpt"), progress=False)
+    return train, judge
 
 
-def test_judge_scores_real_digits_better_than_noise(digits_and_classifier):
-    train, classifier = digits_and_classifier
+def test_judge_scores_real_digits_better_than_noise(digits_and_judge):
+    train, judge = digits_and_judge
     reference, held_out = train.images[:1000], train.images[-300:]
     noise = torch.rand(300, 1, 28, 28, generator=torch.Generator().manual_seed(0))
-    real = judge_samples(held_out, reference, classifier)
-    fake = judge_samples(noise, reference, classifier)
+    real = judge_samples(held_out, reference, judge)
+    fake = judge_samples(noise, reference, judge)
     assert real["n"] == fake["n"] == 300
     assert real["nearest"] < fake["nearest"] / 2         # noise is far from every digit
     # Nearness alone rewards faint images: a blank page lies about as near the digits as a
     # real digit does (the docstring warns of it), far nearer than noise.
-    blank = judge_samples(torch.zeros(300, 1, 28, 28), reference, classifier)
+    blank = judge_samples(torch.zeros(300, 1, 28, 28), reference, judge)
     assert blank["nearest"] < fake["nearest"] / 2
-    assert 0.0 <= real["confident"] <= 1.0 and real["confidence"] > 0.8
+    # ... but the judge rejects it, and the noise, and accepts the held-out digits.
+    assert blank["digit_like"] < 0.05 and fake["digit_like"] < 0.05
+    assert real["digit_like"] > 0.9
+    # Precision and recall against other real digits: high for real digits, 0 for noise.
+    other = train.images[-600:-300]
+    pr_real = judge_samples(held_out, reference, judge, real=other)
+    pr_noise = judge_samples(noise, reference, judge, real=other)
+    assert pr_real["precision"] > 0.8 and pr_real["recall"] > 0.8
+    assert pr_noise["precision"] < 0.05
     # Training images are their own nearest neighbours.
-    own = judge_samples(reference[:50], reference, classifier)
+    own = judge_samples(reference[:50], reference, judge)
     assert own["nearest"] == pytest.approx(0.0, abs=1e-3)
+
+
+def test_judge_samples_refuses_a_plain_classifier(tmp_path):
+    train = load_data("train")
+    classifier, _ = train_or_load(ClassifierConfig(), TrainConfig(steps=5), train,
+                                  directory=tmp_path, progress=False)
+    with pytest.raises(TypeError, match="zoo.load\\('judge'"):
+        judge_samples(train.images[:10], train.images[:100], classifier)

@@ -8,22 +8,25 @@ with the codes' mean and covariance,
 Decoding z_new is the simplest way to try the autoencoder as a generator. Whether the
 images are any good is judged without a person, by two numbers each:
 
-    nearest   the distance from an image to its nearest training image, as a root mean
-              square pixel difference ||x - x_train|| / sqrt(D): small when the image
-              looks like some real image (blurry decodes are never at 0)
-    classifier confidence, the largest of the classifier's class probabilities, and the
-              share of images it reads as some digit with confidence >= ``threshold``
+    nearest     the distance from an image to its nearest training image, as a root mean
+                square pixel difference ||x - x_train|| / sqrt(D): small when the image
+                looks like some real image (blurry decodes are never at 0)
+    digit_like  the share of images that the course's judge (``vaelib.judge``, recipe
+                "judge" of ``vaelib.zoo``) reads as a digit rather than "not a digit"
 
     g = torch.Generator().manual_seed(0)
     mu, cov = fit_gaussian(z_train)                   # z_train: [N, d]
     z_new = sample_gaussian(mu, cov, 500, generator=g)
-    scores = judge_samples(torch.sigmoid(ae.decode(z_new)), train.images[:4000], classifier)
+    judge, _ = zoo.load("judge", train)
+    scores = judge_samples(torch.sigmoid(ae.decode(z_new)), train.images[:4000], judge)
 
 Both judges are relative: compare them with the same judges applied to real images
-and to the decodes of real codes (reconstructions), never read them alone. Each can be
+and to the decodes of real codes (reconstructions), never read them alone. Nearness can be
 fooled on its own: faint or blurry images lie near many training images (a blank page
-about as near as a real digit), and a classifier trained on digits only can be confident
-about noise.
+about as near as a real digit). The judge cannot be fooled by noise or a blank page (it
+rejects them, ``benchmarks/judge_check.py``), but it says only "a digit or not", not how
+good a digit. A plain digit classifier is no judge at all: with only ten classes it must
+read noise as some digit, and does so with high confidence.
 """
 
 from __future__ import annotations
@@ -84,26 +87,31 @@ def nearest_distances(images: torch.Tensor, reference: torch.Tensor,
 
 
 @torch.no_grad()
-def judge_samples(images: torch.Tensor, train_images: torch.Tensor, classifier: torch.nn.Module,
-                  threshold: float = 0.9) -> dict[str, float]:
+def judge_samples(images: torch.Tensor, train_images: torch.Tensor, judge,
+                  real: torch.Tensor | None = None, k: int = 5) -> dict[str, float]:
     """How real images [N, 1, 28, 28] in [0, 1] look, by two judges (floats, see the module).
 
-    nearest    median RMS pixel distance to the nearest of ``train_images`` (pass a capped
-               subset, e.g. 4,000: the cost is N times its size)
-    confidence mean of the classifier's largest class probability
-    confident  share of images read with confidence >= ``threshold``
-    n          the number of images judged
+    nearest     median RMS pixel distance to the nearest of ``train_images`` (pass a capped
+                subset, e.g. 4,000: the cost is N times its size)
+    digit_like  share of images the judge (a ``vaelib.judge.Judge``) reads as a digit
+    n           the number of images judged
+    precision, recall   only when ``real`` images are given (use unseen test images, about
+                as many as ``images``): improved precision (fidelity: the share of the images
+                that lie among real ones) and recall (diversity: the share of real images
+                among them) in the judge's features, ``vaelib.judge.precision_recall``, k = k
     """
+    from .judge import Judge, judge_images, precision_recall_images
+    if not isinstance(judge, Judge):
+        raise TypeError(f"judge_samples needs the course's judge, not {type(judge).__name__}: "
+                        f"judge, _ = zoo.load('judge', train). A digit classifier's confidence "
+                        f"is no judge of realism (it is confident about noise).")
     images = torch.as_tensor(images).detach()
     if len(images) == 0:
         raise ValueError("no images to judge")
-    device = next(classifier.parameters()).device
-    was_training = classifier.training
-    classifier.eval()
-    try:
-        _, conf = classifier.predict(images.to(device))
-    finally:
-        classifier.train(was_training)
     near = nearest_distances(images, train_images)
-    return {"nearest": float(near.median()), "confidence": float(conf.mean()),
-            "confident": float((conf >= threshold).double().mean()), "n": float(len(images))}
+    scores = {"nearest": float(near.median()),
+              "digit_like": float(judge_images(images, judge)["digit_like"]),
+              "n": float(len(images))}
+    if real is not None:
+        scores["precision"], scores["recall"] = precision_recall_images(real, images, judge, k)
+    return scores
