@@ -120,7 +120,8 @@ def measure(name: str, recipe: zoo.Recipe, train, test, factor: int, folder: str
     gap = short - best if is_vae else 100 * (short - best) / best
     return {"name": name, "short": short, "best": best, "best_step": best_step,
             "long_steps": long_tc.steps, "final": checkpoints[-1][1], "gap": gap,
-            "seconds": seconds, "scale": scale, "vae": is_vae}
+            "seconds": seconds, "scale": scale, "vae": is_vae,
+            "curve": [v for _, v in checkpoints]}
 
 
 def running_processes() -> str:
@@ -179,6 +180,8 @@ def main():
                 if r["scale"] is not None:
                     line += "  m_d " + " ".join(f"{m:.2f}" for m in r["scale"])
                 print(line, flush=True)
+                print(f"  {'':8s} long run at every {100 // CHECKPOINTS} %: "
+                      + " ".join(f"{v:.2f}" for v in r["curve"]), flush=True)
 
     ae = [r["gap"] for r in results if not r["vae"]]
     vae = [r["gap"] for r in results if r["vae"]]
