@@ -122,3 +122,16 @@ def test_gaussian_kl_general_check_on_a_stub(capsys):
 
     assert not checks.check_gaussian_kl_general(stub)
     assert "Not done yet" in capsys.readouterr().out
+
+
+def test_pick_takes_the_students_function_only_when_it_passed(capsys):
+    def mine(x):
+        return x + 1
+
+    def library(x):
+        return x + 2
+
+    assert checks.pick(mine, library, checks.Verdict(True), "f") is mine
+    assert "Using your `f`" in capsys.readouterr().out
+    assert checks.pick(mine, library, checks.Verdict(False), "f") is library
+    assert "vaelib's `f`" in capsys.readouterr().out
