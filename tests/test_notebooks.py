@@ -49,7 +49,7 @@ def test_skeleton_goals_summary_exercises_references(path):
     cells = _cells(path)
     markdown = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
     assert markdown.lstrip().startswith("# ")
-    for heading in ("Summary", "References"):
+    for heading in ("(Summary|What to remember)", "References"):
         assert re.search(rf"^#+ .*{heading}", markdown, re.M), f"{path.name}: no {heading}"
     solutions = [c for c in cells if "solution" in c.get("metadata", {}).get("tags", [])]
     assert solutions, f"{path.name}: no exercise solution cell"
