@@ -259,3 +259,508 @@ def linear_vae_live(eigenvalues, s2: float, figsize: tuple[float, float], dpi: i
         _linear_vae_moving(*overlay, lam, beta, s2)
 
     return draw
+
+
+def class_mean_discs(ax: Axes, means: torch.Tensor, radius: float = 1.0) -> Axes:
+    """Each 2-D class mean [K, 2] as a numbered disc with a dashed circle of ``radius``."""
+    for k, (m1, m2) in enumerate(means.detach().cpu().tolist()):
+        color = DIGIT_COLORS[k % 10]
+        ax.add_patch(plt.Circle((m1, m2), radius, fill=False, ls="--", lw=1, color=color))
+        ax.scatter([m1], [m2], s=160, color=color, edgecolors="k", zorder=3)
+        ax.annotate(str(k), (m1, m2), ha="center", va="center", fontsize=8, color="w",
+                    weight="bold", zorder=4)
+    return ax
+
+
+def framed_images(images: torch.Tensor, nrow: int, frames: dict[int, str] | None = None,
+                  ax: Axes | None = None, title: str | None = None) -> Axes:
+    """``show_images`` with a coloured frame around image i for every ``{i: colour}``."""
+    ax = show_images(images, nrow=nrow, ax=ax, title=title)
+    for i, color in (frames or {}).items():
+        r, c = divmod(int(i), nrow)
+        ax.add_patch(plt.Rectangle((c * 29 - 1, r * 29 - 1), 29, 29, fill=False, lw=2,
+                                   clip_on=False, ec=color))
+    return ax
+
+
+def grouped_bars(values: dict[str, torch.Tensor], ax: Axes | None = None,
+                 xlabel: str = "class", ylabel: str = "", ylim=(0, 1.05)) -> Axes:
+    """One group of bars per position (class), one bar per entry of ``values`` {name: [K]}."""
+    ax = _axes(ax, figsize=(8, 2.8))
+    width = 0.8 / len(values)
+    for i, (name, v) in enumerate(values.items()):
+        v = np.asarray(v.detach().cpu() if isinstance(v, torch.Tensor) else v)
+        ax.bar(np.arange(len(v)) + (i - (len(values) - 1) / 2) * width, v, width, label=name)
+        ax.set_xticks(range(len(v)))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(*ylim)
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1, 1))
+    return ax
+
+
+__all__ += ["class_mean_discs", "framed_images", "grouped_bars"]
+
+
+# --- Notebook 07: the noise inside a VAE ------------------------------------------------------
+
+def noise_diagram(ax: Axes | None = None) -> Axes:
+    """The VAE drawn as an autoencoder whose code gets noise of a size sigma(x) it chooses."""
+    ax = _axes(ax, figsize=(9, 2.9))
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 3)
+    ax.set_axis_off()
+    boxes = [((0.5, 1.5), "$x$", "0.93"), ((2.4, 2.3), "encoder\nmean $\\mu(x)$", "0.93"),
+             ((2.4, 0.7), "encoder\nnoise size $\\sigma(x)$", "#fde2c8"),
+             ((4.9, 0.7), "noise $\\varepsilon \\odot \\sigma$\n$\\varepsilon \\sim N(0, I)$",
+              "#fde2c8"),
+             ((4.9, 2.3), "$z = \\mu + \\varepsilon\\odot\\sigma$", "0.93"),
+             ((7.2, 2.3), "decoder", "0.93"), ((9.3, 2.3), "$\\hat x$", "0.93")]
+    for xy, text, color in boxes:
+        ax.text(*xy, text, ha="center", va="center", fontsize=10,
+                bbox=dict(boxstyle="round,pad=0.4", fc=color, ec="0.35"))
+    arrows = [((0.75, 1.6), (1.6, 2.2)), ((0.75, 1.4), (1.5, 0.8)), ((3.2, 2.3), (4.0, 2.3)),
+              ((3.4, 0.7), (4.0, 0.7)), ((4.9, 1.1), (4.9, 1.95)), ((5.8, 2.3), (6.6, 2.3)),
+              ((7.75, 2.3), (9.0, 2.3))]
+    for start, end in arrows:
+        ax.annotate("", xy=end, xytext=start, arrowprops=dict(arrowstyle="->", color="0.3", lw=1.4))
+    ax.text(6.4, 0.95, "reconstruction pulls $\\sigma \\to 0$", color="C3", fontsize=10)
+    ax.text(6.4, 0.45, "KL pulls $\\sigma \\to 1$ (and $\\mu \\to 0$)", color="C0", fontsize=10)
+    ax.set_title("the VAE as an autoencoder with noise whose size is negotiated", fontsize=11)
+    return ax
+
+
+def sigma_scan(scales, recon, kl, ax: Axes | None = None, ylim: float = 60) -> Axes:
+    """Reconstruction, KL and their sum against the factor s on sigma (log axis)."""
+    ax = _axes(ax, figsize=(6, 3.4))
+    scales, recon, kl = (np.asarray(t, dtype=float) for t in (scales, recon, kl))
+    total = recon + kl
+    ax.plot(scales, recon - recon.min(), label="reconstruction (minus its minimum)", color="C3")
+    ax.plot(scales, kl, label="KL", color="C0")
+    ax.plot(scales, total - total.min(), label="total (minus its minimum)", color="k", lw=2)
+    ax.axvline(1, color="0.5", ls=":")
+    ax.set_xscale("log")
+    ax.set_ylim(0, ylim)
+    ax.set_xlabel("factor s on the encoder's sigma")
+    ax.set_ylabel("nats per image")
+    ax.legend(frameon=False, fontsize="small", loc="upper center")
+    return ax
+
+
+def training_curves(runs: dict, chosen: Sequence[float], keys: dict, axes=None,
+                    log_y: Sequence[str] = ()) -> np.ndarray:
+    """One panel per history key (title = its label), one line per chosen beta; log step axis.
+
+    runs: {beta: (model, history)}; keys: {history key: panel title}; keys in ``log_y`` get a
+    log y axis. Beta = 1 is drawn thick and black. Returns the axes.
+    """
+    if axes is None:
+        _, axes = plt.subplots(1, len(keys), figsize=(4.3 * len(keys), 3.2))
+    axes = np.atleast_1d(axes)
+    colors = iter(["C3", "C0", "C2", "C1", "C4"])
+    styles = {b: dict(color="k", lw=2) if b == 1 else dict(color=next(colors), lw=1)
+              for b in chosen}
+    for ax, (key, label) in zip(axes.flat, keys.items()):
+        for beta in chosen:
+            history = runs[beta][1]
+            name = "KL off" if beta == 0 else f"beta = {beta:g}"
+            ax.plot([r["step"] for r in history], [r[key] for r in history], label=name,
+                    **styles[beta])
+        ax.set_xscale("log")
+        if key in log_y:
+            ax.set_yscale("log")
+        ax.set_xlabel("step")
+        ax.set_title(label, fontsize=10)
+    axes.flat[0].legend(frameon=False, fontsize="small")
+    return axes
+
+
+def codes_and_samples(codes: dict, samples: dict, labels, classes, radius: float = 2.0):
+    """Top: each run's codes mu(x) with a circle of ``radius``; bottom: its decoded prior draws.
+
+    codes: {beta: [N, 2]}; samples: {beta: images}. Returns the figure.
+    """
+    fig, axes = plt.subplots(2, len(codes), figsize=(3.25 * len(codes), 6.6))
+    for j, beta in enumerate(codes):
+        name = "KL off" if beta == 0 else f"beta = {beta:g}"
+        latent_scatter(codes[beta], labels, classes=classes, ax=axes[0, j], s=3,
+                       legend=(j == len(codes) - 1), title=name)
+        axes[0, j].add_patch(plt.Circle((0, 0), radius, fill=False, ls="--", color="k"))
+        show_images(samples[beta], nrow=6, ax=axes[1, j], title="decoded from N(0, I)")
+    fig.tight_layout()
+    return fig
+
+
+def collapse_panels(histories: dict, infos: dict, log_n: float | None = None):
+    """Left: the KL over training per run; middle: I(x; z) with its standard error (and the
+    estimator's ceiling log N); right: the reconstruction term. histories, infos: {name: ...}.
+    Returns the figure.
+    """
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.4), gridspec_kw={"width_ratios": [1.2, 1, 1]})
+    names = list(infos)
+    colors = [f"C{i}" for i in range(len(names))]
+    for name, color in zip(names, colors):
+        if name in histories:
+            h = histories[name]
+            axes[0].plot([r["step"] for r in h], [r["kl"] for r in h], color=color, label=name)
+    axes[0].set_xscale("log")
+    axes[0].set_yscale("log")
+    axes[0].set_xlabel("step")
+    axes[0].set_title("KL during training (nats)", fontsize=10)
+    axes[0].legend(frameon=False, fontsize="small")
+    y = np.arange(len(names))
+    mi = [infos[n]["mutual_info"] for n in names]
+    axes[1].barh(y, mi, xerr=[2 * infos[n]["mi_se"] for n in names], color=colors)
+    if log_n is not None:
+        axes[1].axvline(log_n, color="0.5", ls=":")
+        axes[1].text(log_n, len(names) - 0.5, " log N", color="0.4", fontsize=8, va="bottom")
+    axes[1].set_title("information I(x; z) on test digits (nats)", fontsize=10)
+    axes[2].barh(y, [infos[n]["recon"] for n in names], color=colors)
+    axes[2].set_title("reconstruction term (nats, lower is better)", fontsize=10)
+    for ax in axes[1:]:
+        ax.set_yticks(y, names, fontsize=9)
+        ax.invert_yaxis()
+    axes[2].set_yticklabels([])
+    fig.tight_layout()
+    return fig
+
+
+__all__ += ["noise_diagram", "sigma_scan", "training_curves", "codes_and_samples",
+            "collapse_panels"]
+
+
+# --- Notebook 05: the VAE as a model, p(x) as a mixture, the ELBO gap, ellipses, paths ---------
+
+def vae_model_diagram(ax: Axes | None = None) -> Axes:
+    """The VAE as a graphical model: z -> x (the decoder p(x|z)), q(z|x) dashed back, a plate."""
+    from matplotlib.patches import Circle, FancyArrowPatch, Rectangle
+    ax = _axes(ax, figsize=(5.2, 2.6))
+    ax.add_patch(Rectangle((0.3, 0.15), 5.4, 1.9, fill=False, lw=1, color="0.4"))
+    ax.text(5.6, 0.25, "N images", ha="right", fontsize=9, color="0.3")
+    for xc, label, shade in [(1.5, "$z$", "white"), (4.5, "$x$", "0.8")]:
+        ax.add_patch(Circle((xc, 1.1), 0.42, facecolor=shade, edgecolor="black", lw=1.5))
+        ax.text(xc, 1.1, label, ha="center", va="center", fontsize=16)
+    ax.text(1.5, 2.35, r"prior $p(z) = \mathcal{N}(0, I)$", ha="center", fontsize=10)
+    ax.text(4.5, 2.35, "image (observed)", ha="center", fontsize=10)
+    ax.add_patch(FancyArrowPatch((1.95, 1.22), (4.05, 1.22), arrowstyle="-|>", mutation_scale=16,
+                                 lw=1.8, color="black"))
+    ax.text(3.0, 1.36, r"decoder $p(x\mid z)$", ha="center", fontsize=10)
+    ax.add_patch(FancyArrowPatch((4.05, 0.92), (1.95, 0.92), arrowstyle="-|>", mutation_scale=16,
+                                 lw=1.5, ls="--", color="tab:blue",
+                                 connectionstyle="arc3,rad=-0.35"))
+    ax.text(3.0, 0.38, r"encoder $q(z\mid x)$", ha="center", fontsize=10, color="tab:blue")
+    ax.set(xlim=(0, 6), ylim=(0, 2.7), aspect="equal")
+    ax.set_axis_off()
+    return ax
+
+
+def mixture_1d(n_components: int = 9, s: float = 0.35):
+    """A 1-D picture of p(x) = ∫ p(x|z) p(z) dz: one bump per z, weighted by p(z), summed.
+
+    A toy decoder f(z) = 1.5 z + 1.2 tanh(3 z) with Gaussian noise of width s; left: p(z) with
+    the few z drawn; right: their weighted bumps and the exact p(x) (the integral on a fine grid).
+    """
+    def f(z):
+        return 1.5 * z + 1.2 * np.tanh(3 * z)
+
+    def normal(v, m, sd):
+        return np.exp(-0.5 * ((v - m) / sd) ** 2) / (sd * np.sqrt(2 * np.pi))
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2), gridspec_kw={"width_ratios": [1, 1.6]})
+    zs = np.linspace(-3.5, 3.5, 400)
+    axes[0].plot(zs, normal(zs, 0, 1), color="black")
+    picks = np.linspace(-2, 2, n_components)
+    dz = picks[1] - picks[0]
+    colors = plt.get_cmap("viridis")(np.linspace(0.1, 0.9, n_components))
+    for z, c in zip(picks, colors):
+        axes[0].vlines(z, 0, normal(z, 0, 1), color=c, lw=2)
+    axes[0].set(title=r"prior $p(z)$: a few values of $z$", xlabel="$z$")
+    xs = np.linspace(-7, 7, 600)
+    for z, c in zip(picks, colors):
+        axes[1].plot(xs, normal(xs, f(z), s) * normal(z, 0, 1) * dz, color=c, lw=1)
+    fine = np.linspace(-6, 6, 4001)
+    px = (normal(xs[:, None], f(fine)[None], s) * normal(fine, 0, 1)[None]).sum(1)
+    px = px * (fine[1] - fine[0])                                   # the integral over z
+    axes[1].plot(xs, px, color="black", lw=2.2, label=r"$p(x) = \int p(x\mid z)\,p(z)\,dz$")
+    axes[1].set(title=r"one bump $p(x\mid z)\,p(z)\,\Delta z$ per $z$; their sum is $p(x)$",
+                xlabel="$x$")
+    axes[1].legend(loc="upper left", fontsize=9, frameon=False)
+    for ax in axes:
+        ax.set_yticks([])
+        ax.spines[["top", "right", "left"]].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def elbo_gap_bars(log_px, elbo, ax: Axes | None = None,
+                  labels: Sequence[str] | None = None) -> Axes:
+    """-ELBO (the loss) of each image as a bar: -log p(x) (blue) plus the gap KL(q || p(z|x))."""
+    log_px, elbo = np.asarray(log_px, dtype=float), np.asarray(elbo, dtype=float)
+    ax = _axes(ax, figsize=(7, 0.35 * len(log_px) + 1.2))
+    y = np.arange(len(log_px))
+    ax.barh(y, -log_px, color="tab:blue", label=r"$-\log p(x)$")
+    ax.barh(y, log_px - elbo, left=-log_px, color="tab:orange",
+            label=r"gap $= \mathrm{KL}(q(z\mid x)\,\|\,p(z\mid x))$")
+    ax.set_yticks(y, labels if labels is not None else [f"image {i}" for i in y], fontsize=9)
+    ax.invert_yaxis()
+    ax.set_xlabel(r"nats: the whole bar is $-\mathrm{ELBO}$, the loss")
+    ax.legend(loc="lower right", fontsize=9)
+    return ax
+
+
+def posterior_ellipses(mu: torch.Tensor, sigma: torch.Tensor, labels: torch.Tensor,
+                       every: int = 6, lims: tuple[float, float] = (3.5, 0.6)):
+    """Ellipses mu ± 2 sigma of 2-D codes, coloured by digit: an overview and a close-up."""
+    from matplotlib.patches import Ellipse
+    mu, sigma = mu.detach().cpu().numpy(), sigma.detach().cpu().numpy()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
+    for ax, lim, step in zip(axes, lims, [every, 1]):
+        ax.scatter(mu[:, 0], mu[:, 1], s=2, color="0.75", linewidths=0)
+        for i in range(0, len(mu), step):
+            ax.add_patch(Ellipse(mu[i], 4 * sigma[i, 0], 4 * sigma[i, 1], fill=False, linewidth=1,
+                                 color=DIGIT_COLORS[int(labels[i])]))
+        ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", xlabel="$z_1$", ylabel="$z_2$")
+    axes[0].set_title(rf"ellipses $\mu \pm 2\sigma$ of {len(range(0, len(mu), every))} test images")
+    axes[1].set_title(f"close-up: all {len(mu)} test images")
+    fig.tight_layout()
+    return fig
+
+
+def image_rows(rows: dict, ncol: int | None = None, height: float = 1.0):
+    """One row of images per entry of ``rows`` ({title: images [N, 1, 28, 28]}), titled left."""
+    fig, axes = plt.subplots(len(rows), 1, figsize=(9, height * len(rows) + 0.3), squeeze=False)
+    for ax, (name, images) in zip(axes[:, 0], rows.items()):
+        show_images(images, nrow=ncol or len(images), ax=ax)
+        ax.set_title(name, fontsize="small", loc="left")
+    fig.tight_layout()
+    return fig
+__all__ += ["vae_model_diagram", "mixture_1d", "elbo_gap_bars", "posterior_ellipses", "image_rows"]
+
+
+# --- Notebooks 03 and 04: the generative model, the training graph, sigma and spread ---------
+
+def digit_legend(fig, loc: str = "lower center", ncol: int = 10, **kwargs):
+    """A legend of the ten digit colours (DIGIT_COLORS) below a figure."""
+    handles = [plt.Line2D([], [], ls="", marker="o", ms=6, color=DIGIT_COLORS[d], label=str(d))
+               for d in range(10)]
+    return fig.legend(handles=handles, loc=loc, ncol=ncol, frameon=False, fontsize="small",
+                      title="digit class", title_fontsize="small", **kwargs)
+
+
+def generative_model_picture(s: float = 0.3):
+    """Left: z ~ p(z) -> decoder p(x|z) -> x, with p(x) and the posterior p(z|x) written out.
+    Right: a toy posterior p(z|x) (decoder x = z1 + z2^2 / 2 plus noise of width s, x = 1
+    observed) on the prior's circles, and a Gaussian q(z|x) with its mean and variances."""
+    from matplotlib.patches import Ellipse, FancyArrowPatch
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 3.9), gridspec_kw={"width_ratios": [1.35, 1]})
+    ax.set(xlim=(0, 10), ylim=(0, 6))
+    ax.set_axis_off()
+    box = dict(boxstyle="round,pad=0.4", fc="0.93", ec="0.35")
+    ax.text(1.4, 4.6, "$z \\sim p(z) = \\mathcal{N}(0, I)$\nthe prior", ha="center", va="center",
+            bbox=box)
+    ax.text(8.4, 4.6, "$x$\nan image", ha="center", va="center", bbox=box)
+    ax.add_patch(FancyArrowPatch((3.2, 4.75), (7.6, 4.75), arrowstyle="-|>", mutation_scale=16,
+                                 lw=1.8))
+    ax.text(5.4, 5.05, r"decoder $p(x\mid z)$", ha="center")
+    ax.add_patch(FancyArrowPatch((7.6, 4.3), (3.2, 4.3), arrowstyle="-|>", mutation_scale=16,
+                                 lw=1.5, ls="--", color="tab:blue"))
+    ax.text(5.4, 3.7, r"encoder $q(z\mid x) = \mathcal{N}(\mu(x), \sigma^2(x))$" "\n"
+            r"a stand-in for the posterior $p(z\mid x)$", ha="center", va="top", color="tab:blue")
+    ax.text(0.1, 1.5, r"$p(x) = \int p(x\mid z)\,p(z)\,dz$: an integral over every $z$" "\n"
+            r"$p(z\mid x) = p(x\mid z)\,p(z)\,/\,p(x)$: needs that integral",
+            va="center", fontsize=10.5)
+    ax.set_title("the model, and the encoder that inverts it", fontsize=11)
+    g = np.linspace(-3, 3, 301)
+    z1, z2 = np.meshgrid(g, g)
+    log_post = -0.5 * (z1**2 + z2**2) - 0.5 * ((1.0 - z1 - 0.5 * z2**2) / s) ** 2
+    post = np.exp(log_post - log_post.max())
+    post /= post.sum()
+    m1, m2 = (post * z1).sum(), (post * z2).sum()
+    v1, v2 = (post * (z1 - m1) ** 2).sum(), (post * (z2 - m2) ** 2).sum()
+    ax2.contourf(z1, z2, post, levels=np.linspace(post.max() / 20, post.max(), 6), cmap="Greys")
+    for r in (1, 2):
+        ax2.add_patch(plt.Circle((0, 0), r, fill=False, ls=":", color="C1"))
+    ax2.add_patch(Ellipse((m1, m2), 2 * np.sqrt(v1), 2 * np.sqrt(v2), fill=False, color="tab:blue",
+                          lw=2))
+    ax2.plot([], [], color="0.4", lw=6, label=r"posterior $p(z\mid x)$ (grey)")
+    ax2.plot([], [], color="tab:blue", lw=2, label=r"$q(z\mid x)$, its $1\sigma$ ellipse")
+    ax2.plot([], [], color="C1", ls=":", label=r"prior $p(z)$, radius 1 and 2")
+    ax2.set(xlim=(-3, 3), ylim=(-3, 3), aspect="equal", xlabel="$z_1$", ylabel="$z_2$",
+            title="a toy posterior and its Gaussian stand-in")
+    ax2.legend(loc="lower left", fontsize="x-small", frameon=True, framealpha=0.9)
+    fig.tight_layout()
+    return fig
+
+
+def vae_training_graph(ax: Axes | None = None) -> Axes:
+    """The VAE's forward pass (grey) and backward pass (red dashed), with the loss:
+    reconstruction of x from x_hat, plus the KL of (mu, log sigma^2) (notebook 04)."""
+    ax = _axes(ax, figsize=(10, 3.4))
+    ax.set(xlim=(0, 11), ylim=(-0.2, 3.4))
+    ax.set_axis_off()
+
+    def box(xy, text, color="0.93"):
+        ax.text(*xy, text, ha="center", va="center", fontsize=10,
+                bbox=dict(boxstyle="round,pad=0.4", fc=color, ec="0.35"))
+
+    def arrow(start, end, color="0.3", ls="-"):
+        ax.annotate("", xy=end, xytext=start,
+                    arrowprops=dict(arrowstyle="->", color=color, lw=1.4, ls=ls))
+
+    box((0.4, 1.9), "$x$")
+    box((1.7, 1.9), "encoder")
+    box((3.5, 2.6), r"$\mu(x)$")
+    box((3.5, 1.2), "$\\log\\sigma^2(x)$")
+    box((5.9, 1.9), r"$z = \mu + \sigma\odot\varepsilon$")
+    box((5.9, 0.35), r"$\varepsilon \sim \mathcal{N}(0, I)$", "#fde2c8")
+    box((7.9, 1.9), "decoder")
+    box((9.0, 1.9), r"$\hat x$")
+    box((9.6, 3.35), "loss = recon$(x, \\hat x)$ + KL", "#dbe9f6")
+    box((3.5, 3.35), "KL$(\\mu, \\log\\sigma^2)$, notebook 04", "#dbe9f6")
+    forward = [((0.65, 1.9), (1.1, 1.9)), ((2.3, 2.05), (3.0, 2.5)), ((2.3, 1.75), (2.85, 1.35)),
+               ((3.85, 2.45), (4.75, 2.05)), ((4.2, 1.25), (4.75, 1.75)), ((5.9, 0.62), (5.9, 1.6)),
+               ((6.9, 1.9), (7.4, 1.9)), ((8.4, 1.9), (8.75, 1.9)), ((9.05, 2.2), (9.3, 3.1)),
+               ((3.5, 2.85), (3.5, 3.1)), ((4.05, 1.45), (4.05, 3.1)), ((4.9, 3.35), (8.3, 3.35))]
+    for start, end in forward:
+        arrow(start, end)
+    backward = [((9.15, 3.1), (8.9, 2.2)), ((8.75, 1.7), (8.4, 1.7)), ((7.4, 1.7), (6.9, 1.7)),
+                ((4.75, 1.6), (4.25, 1.0)), ((4.75, 2.25), (3.9, 2.7)), ((3.0, 2.8), (2.3, 2.3)),
+                ((2.85, 1.0), (2.3, 1.5)), ((8.3, 3.2), (4.9, 3.2))]
+    for start, end in backward:
+        arrow(start, end, color="C3", ls="--")
+    ax.text(6.15, 1.1, "no gradient\ninto $\\varepsilon$", color="C3", fontsize=9, va="center")
+    ax.plot([5.9], [1.1], marker="x", color="C3", ms=9, mew=2)
+    ax.text(7.6, 0.35, "grey: forward pass\nred dashed: gradients, back to the encoder",
+            fontsize=9, color="0.25", va="center")
+    return ax
+
+
+def sigma_and_spread(histories: dict, axes=None):
+    """Over training: the mean sigma of the ellipses (log scale) and the spread (std) of
+    their centres mu, one line per run; ``histories`` maps a label to ``lesson.train``'s output."""
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(10, 3.3))
+    for (label, h), color in zip(histories.items(), ["C3", "C0", "C2"]):
+        axes[0].semilogy(h["step"], h["sigma"], color=color, label=label)
+        axes[1].plot(h["step"], h["spread"], color=color, label=label)
+    axes[0].axhline(1.0, color="0.5", ls=":", lw=1)
+    axes[1].axhline(1.0, color="0.5", ls=":", lw=1)
+    axes[0].set(xlabel="training step", ylabel=r"mean $\sigma$",
+                title=r"size of the ellipses, mean $\sigma$")
+    axes[1].set(xlabel="training step", ylabel=r"std of $\mu$",
+                title=r"spread of the centres $\mu$")
+    axes[1].text(axes[1].get_xlim()[1], 1.0, " prior: 1", va="bottom", ha="right", color="0.4",
+                 fontsize="small")
+    for ax in axes:
+        ax.legend(frameon=False, fontsize="small")
+    axes[0].figure.tight_layout()
+    return axes
+
+
+__all__ += ["digit_legend", "generative_model_picture", "vae_training_graph", "sigma_and_spread"]
+
+
+# --- Notebook 01: loss curves and the code-size sweep ----------------------------------------
+
+def loss_curve(steps: Sequence[float], losses: Sequence[float], label: str,
+               test_error: float | None = None, ax: Axes | None = None,
+               title: str | None = None) -> Axes:
+    """A training loss per image against the optimizer step, and the test error after training
+    as a dashed line (if given); the y axis starts at 0."""
+    ax = _axes(ax, figsize=(5, 3))
+    ax.plot(steps, losses, label=label)
+    if test_error is not None:
+        ax.axhline(test_error, color="C3", ls="--",
+                   label=f"test images, after training: {test_error:.1f}")
+    ax.set_xlabel("optimizer step")
+    ax.set_ylabel(r"$\|x - \hat x\|^2$ per image")
+    ax.set_ylim(bottom=0)
+    ax.legend(frameon=False)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def code_size_sweep(sizes: Sequence[int], errors: dict, ax: Axes | None = None,
+                    title: str | None = None) -> Axes:
+    """Test error per image against the code size d (log-2 axis): one line per entry of
+    ``errors`` ({label: [error at each size]}); labels starting "PCA" are drawn dashed."""
+    ax = _axes(ax, figsize=(5.5, 3.2))
+    for i, (label, values) in enumerate(errors.items()):
+        style = dict(ls="--", marker="s", color="0.4") if label.startswith("PCA") else \
+            dict(ls="-", marker="o", color=f"C{i}")
+        ax.plot(sizes, values, label=label, **style)
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(list(sizes), [str(d) for d in sizes])
+    ax.set_xlabel("code size $d$ (numbers per image)")
+    ax.set_ylabel(r"test $\|x - \hat x\|^2$ per image")
+    ax.set_ylim(bottom=0)
+    ax.legend(frameon=False)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+__all__ += ["loss_curve", "code_size_sweep"]
+
+
+# --- Notebook 04: the Gaussian KL, its two parts, and the naive penalties ----------------------
+
+def _kl_1d(mu, sigma):
+    """KL(N(mu, sigma^2) || N(0, 1)) in nats, elementwise (numpy)."""
+    return 0.5 * (mu**2 + sigma**2 - np.log(sigma**2) - 1)
+
+
+def kl_parts():
+    """The KL over (mu, sigma) as filled contours, with its mu-part and its sigma-part."""
+    mus, sigmas = np.linspace(-3, 3, 601), np.linspace(0.05, 3, 591)
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    grid_mu, grid_sigma = np.meshgrid(mus, sigmas)
+    im = axes[0].contourf(grid_mu, grid_sigma, _kl_1d(grid_mu, grid_sigma),
+                          levels=[0, 0.25, 0.5, 1, 2, 3, 4, 6, 8], cmap="Blues")
+    axes[0].plot(0, 1, "k*", ms=10)
+    fig.colorbar(im, ax=axes[0], label="KL (nats)")
+    axes[0].set(xlabel=r"$\mu$", ylabel=r"$\sigma$",
+                title=r"KL($\mathcal{N}(\mu,\sigma^2)\,\|\,\mathcal{N}(0,1)$)")
+    axes[1].plot(mus, 0.5 * mus**2)
+    axes[1].set(xlabel=r"$\mu$", title=r"$\mu$-part: $\mu^2/2$")
+    axes[2].plot(sigmas, _kl_1d(0.0, sigmas))
+    axes[2].set(xlabel=r"$\sigma$", title=r"$\sigma$-part: $(\sigma^2 - \log\sigma^2 - 1)/2$",
+                ylim=(0, 3))
+    for ax in axes[1:]:
+        ax.set_ylabel("nats")
+    fig.tight_layout()
+    return fig
+
+
+def naive_penalties():
+    """Left: the sigma-parts of the KL, (sigma - 1)^2 and (log sigma^2)^2 on a log sigma axis.
+    Right: where each full penalty (with its mu-part) equals 1, over (mu, sigma)."""
+    sig = np.geomspace(0.01, 5, 400)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    ax = axes[0]
+    ax.semilogx(sig, _kl_1d(0.0, sig), lw=2.5, color="k",
+                label=r"KL: $(\sigma^2 - \log\sigma^2 - 1)/2$")
+    ax.semilogx(sig, (sig - 1) ** 2, label=r"$(\sigma - 1)^2$")
+    ax.semilogx(sig, np.log(sig**2) ** 2, label=r"$(\log\sigma^2)^2$")
+    ax.set(xlabel=r"$\sigma$", ylabel="penalty", ylim=(0, 6), title=r"$\sigma$-parts")
+    ax.legend(frameon=False, fontsize="small")
+    ax = axes[1]
+    mg, lg = np.meshgrid(np.linspace(-2.5, 2.5, 301), np.linspace(np.log(0.05), np.log(5), 301))
+    sg = np.exp(lg)
+    penalties = {"KL": (_kl_1d(mg, sg), "k"),
+                 r"$\mu^2 + (\sigma-1)^2$": (mg**2 + (sg - 1) ** 2, "C0"),
+                 r"$\mu^2 + (\log\sigma^2)^2$": (mg**2 + np.log(sg**2) ** 2, "C1")}
+    for label, (value, color) in penalties.items():
+        ax.contour(mg, sg, value, levels=[1.0], colors=color,
+                   linewidths=2.5 if label == "KL" else 1.5)
+        ax.plot([], [], color=color, label=label)
+    ax.set_yscale("log")
+    ax.plot(0, 1, "k*", ms=9)
+    ax.set(xlabel=r"$\mu$", ylabel=r"$\sigma$", title="where each penalty equals 1")
+    ax.legend(frameon=False, fontsize="small", loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+__all__ += ["kl_parts", "naive_penalties"]

@@ -115,3 +115,46 @@ def judge_samples(images: torch.Tensor, train_images: torch.Tensor, judge,
     if real is not None:
         scores["precision"], scores["recall"] = precision_recall_images(real, images, judge, k)
     return scores
+
+
+def fit_gmm(z: torch.Tensor, k: int, steps: int = 100, generator: torch.Generator | None = None,
+            reg: float = 1e-6) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A mixture of k full-covariance Gaussians fitted to codes z [N, d] by EM (float64).
+
+    Returns (weights [k], means [k, d], covariances [k, d, d]). The means start at k codes
+    drawn with ``generator``; each step computes the responsibilities
+    r_ik = w_k N(z_i; m_k, S_k) / sum_j w_j N(z_i; m_j, S_j), then
+    w_k = mean_i r_ik, m_k = sum_i r_ik z_i / sum_i r_ik, S_k the weighted covariance plus
+    ``reg`` times the codes' mean variance on the diagonal. This is the ex-post density
+    estimate of Ghosh et al. (2020, "From Variational to Deterministic Autoencoders").
+    """
+    z = torch.as_tensor(z).detach().double()
+    n, d = z.shape
+    if not 1 <= k <= n:
+        raise ValueError(f"k must lie in 1..{n}, not {k}")
+    jitter = reg * float(z.var(dim=0).mean()) * torch.eye(d, dtype=z.dtype, device=z.device)
+    means = z[torch.randperm(n, generator=generator)[:k].to(z.device)].clone()      # [k, d]
+    covs = (torch.cov(z.T).reshape(d, d) + jitter).expand(k, d, d).clone()          # [k, d, d]
+    weights = torch.full((k,), 1.0 / k, dtype=z.dtype, device=z.device)
+    for _ in range(steps):
+        log_p = torch.distributions.MultivariateNormal(means, covs).log_prob(z[:, None, :])
+        resp = torch.softmax(log_p + weights.log(), dim=1)                          # [N, k]
+        mass = resp.sum(dim=0).clamp(min=1e-12)                                     # [k]
+        weights = mass / n
+        means = resp.T @ z / mass[:, None]
+        dz = z[:, None, :] - means[None]                                            # [N, k, d]
+        covs = torch.einsum("nk,nki,nkj->kij", resp, dz, dz) / mass[:, None, None] + jitter
+    return weights, means, covs
+
+
+def sample_gmm(weights: torch.Tensor, means: torch.Tensor, covs: torch.Tensor, n: int,
+               generator: torch.Generator | None = None) -> torch.Tensor:
+    """n codes [n, d] (float32) from the mixture: a component k ~ weights, then N(m_k, S_k)."""
+    which = torch.multinomial(weights.double().cpu(), n, replacement=True, generator=generator)
+    eps = torch.randn(n, means.shape[1], generator=generator, dtype=torch.float64)
+    L = torch.linalg.cholesky(covs.double().cpu())                                 # [k, d, d]
+    z = means.double().cpu()[which] + torch.einsum("nij,nj->ni", L[which], eps)
+    return z.float().to(means.device)
+
+
+__all__ += ["fit_gmm", "sample_gmm"]
