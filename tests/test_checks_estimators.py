@@ -37,7 +37,7 @@ def test_a_stub_is_not_an_error(capsys):
 MISTAKES = {
     "divided by sigma instead of sigma squared":
         (lambda f, mu, sigma, eps, b: (f(mu + sigma * eps) - b) * (sigma * eps) / sigma,
-         "you divided by sigma"),
+         "one factor 1/sigma is missing"),
     "no baseline":
         (lambda f, mu, sigma, eps, b: f(mu + sigma * eps) * eps / sigma,
          "the baseline is missing"),
