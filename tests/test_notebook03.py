@@ -1,24 +1,19 @@
 """The inline code of notebook 03 agrees with the library versions it hands over to."""
 
-from pathlib import Path
-
-import nbformat
 import torch
+from notebook_cells import tagged_cells
 from torch.testing import assert_close
 
 from vaelib import estimators, losses
-
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "03_reparameterization.ipynb"
 
 
 def _inline_definitions() -> dict:
     """Run the notebook's cells tagged "inline-reference" (function definitions only)."""
     namespace = {"torch": torch}
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    cells = [c for c in nb.cells if "inline-reference" in c.metadata.get("tags", [])]
+    cells = tagged_cells("03_reparameterization.ipynb", "inline-reference")
     assert len(cells) == 2
-    for cell in cells:
-        exec(cell.source, namespace)
+    for source in cells:
+        exec(source, namespace)
     return namespace
 
 

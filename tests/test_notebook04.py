@@ -1,23 +1,18 @@
 """The inline closed-form KL of notebook 04 agrees with vaelib.losses.gaussian_kl."""
 
-from pathlib import Path
-
-import nbformat
 import torch
+from notebook_cells import tagged_cells
 from torch.distributions import Independent, Normal, kl_divergence
 from torch.testing import assert_close
 
 from vaelib import losses
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "04_kl_divergence.ipynb"
-
 
 def _inline_kl():
     namespace = {"torch": torch}
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    cells = [c for c in nb.cells if "inline-reference" in c.metadata.get("tags", [])]
+    cells = tagged_cells("04_kl_divergence.ipynb", "inline-reference")
     assert len(cells) == 1
-    exec(cells[0].source, namespace)
+    exec(cells[0], namespace)
     return namespace["gaussian_kl_inline"]
 
 

@@ -19,6 +19,14 @@ def test_the_course_has_all_its_notebooks():
     assert names[0] == "00_start_here" and len(names) >= 9, names
 
 
+def test_the_map_of_00_links_every_notebook_and_names_what_the_student_writes():
+    source = "".join(_cells(NOTEBOOKS[0])[1]["source"])
+    rows = [r for r in source.splitlines() if r.startswith("| [")]
+    assert [re.search(r"\]\(([^)]+)\)", r)[1] for r in rows] == [p.name for p in NOTEBOOKS[1:]]
+    assert all(r.count("|") == 5 and r.rstrip(" |").split("|")[-1].strip() for r in rows), \
+        "every row of the map says what the student writes in that notebook"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_slide_metadata_on_every_cell(path):
     cells = _cells(path)

@@ -4,26 +4,21 @@ picture changes, and a redraw stays well under 0.1 s."""
 import ast
 import dataclasses
 import statistics
-from pathlib import Path
+from functools import partial
 
-import nbformat
 import pytest
+from notebook_cells import code_cell
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "06_cvae.ipynb"
+NOTEBOOK = "06_cvae.ipynb"
+_source = partial(code_cell, NOTEBOOK)
 
-
-def _source(start: str) -> str:
-    cells = [c for c in nbformat.read(NOTEBOOK, as_version=4).cells
-             if c.cell_type == "code" and c.source.startswith(start)]
-    assert len(cells) == 1, start
-    return cells[0].source
 
 
 def _run(source: str, ns: dict, keep=lambda node: True) -> None:
     """Run the top-level statements of a cell that ``keep`` accepts."""
     tree = ast.parse(source)
     tree.body = [node for node in tree.body if keep(node)]
-    exec(compile(tree, NOTEBOOK.name, "exec"), ns)
+    exec(compile(tree, NOTEBOOK, "exec"), ns)
 
 
 def _assigns(*names):

@@ -21,6 +21,15 @@ def _axes(ax: Axes | None, figsize=(4, 4)) -> Axes:
     return ax
 
 
+def _finish(ax: Axes, title: str | None) -> Axes:
+    """The y axis from 0, a frameless legend and the title (if any)."""
+    ax.set_ylim(bottom=0)
+    ax.legend(frameon=False)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
 def _as_images(images: torch.Tensor | np.ndarray) -> np.ndarray:
     """[N, 1, H, W] or [N, H, W] or [N, H*W] (square) -> numpy [N, H, W]."""
     a = images.detach().cpu().numpy() if isinstance(images, torch.Tensor) else np.asarray(images)
@@ -674,11 +683,7 @@ def loss_curve(steps: Sequence[float], losses: Sequence[float], label: str,
                    label=f"test images, after training: {test_error:.1f}")
     ax.set_xlabel("optimizer step")
     ax.set_ylabel(r"$\|x - \hat x\|^2$ per image")
-    ax.set_ylim(bottom=0)
-    ax.legend(frameon=False)
-    if title:
-        ax.set_title(title)
-    return ax
+    return _finish(ax, title)
 
 
 def code_size_sweep(sizes: Sequence[int], errors: dict, ax: Axes | None = None,
@@ -694,11 +699,7 @@ def code_size_sweep(sizes: Sequence[int], errors: dict, ax: Axes | None = None,
     ax.set_xticks(list(sizes), [str(d) for d in sizes])
     ax.set_xlabel("code size $d$ (numbers per image)")
     ax.set_ylabel(r"test $\|x - \hat x\|^2$ per image")
-    ax.set_ylim(bottom=0)
-    ax.legend(frameon=False)
-    if title:
-        ax.set_title(title)
-    return ax
+    return _finish(ax, title)
 
 
 __all__ += ["loss_curve", "code_size_sweep"]
