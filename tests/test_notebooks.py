@@ -63,6 +63,8 @@ def test_skeleton_goals_summary_exercises_references(path):
     assert solutions, f"{path.name}: no exercise solution cell"
     assert all(c["metadata"].get("jupyter", {}).get("source_hidden") for c in solutions), \
         f"{path.name}: solutions must be collapsed"
+    assert all(c["metadata"].get("slideshow", {}).get("slide_type") == "skip" for c in solutions), \
+        f"{path.name}: solutions stay off the slides (slide type skip)"
     pinned = [c for c in cells if "".join(c.get("source", "")).startswith("# NBVAL_CHECK_OUTPUT")]
     assert pinned, f"{path.name}: no output pinned with # NBVAL_CHECK_OUTPUT"
 

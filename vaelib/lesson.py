@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .losses import gaussian_kl
 from .models import mlp
 
 __all__ = ["TwoHeads", "LessonVAE", "train", "STEPS"]
@@ -64,7 +65,9 @@ def train(model: LessonVAE, images: torch.Tensor, steps: int = STEPS, kl: Callab
 
     recon = Bernoulli negative log-likelihood summed over the pixels; kl(mu, logvar) -> [B]
     (None: no KL, the objective of notebook 03). Every ``every`` steps it records the
-    batch's recon and KL, the mean sigma and the spread (std) of mu over the batch.
+    batch's recon and KL, the mean sigma and the spread (std) of mu over the batch. Without a
+    ``kl`` in the loss, the recorded KL is the one the codes would be charged (vaelib's
+    ``gaussian_kl``): what the loop lets grow.
     """
     g = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -80,7 +83,8 @@ def train(model: LessonVAE, images: torch.Tensor, steps: int = STEPS, kl: Callab
         loss.backward()
         opt.step()
         if step % every == 0:
-            for key, value in [("step", step), ("recon", recon.mean()), ("kl", kl_term.mean()),
+            charged = kl_term if kl is not None else gaussian_kl(mu, logvar)
+            for key, value in [("step", step), ("recon", recon.mean()), ("kl", charged.mean()),
                                ("sigma", torch.exp(0.5 * logvar).mean()),
                                ("spread", mu.std(0).mean())]:
                 history[key].append(float(value.detach()) if torch.is_tensor(value) else value)

@@ -463,11 +463,12 @@ def vae_model_diagram(ax: Axes | None = None) -> Axes:
     return ax
 
 
-def mixture_1d(n_components: int = 9, s: float = 0.35):
+def mixture_1d(n_components: int = 25, s: float = 0.35):
     """A 1-D picture of p(x) = ∫ p(x|z) p(z) dz: one bump per z, weighted by p(z), summed.
 
     A toy decoder f(z) = 1.5 z + 1.2 tanh(3 z) with Gaussian noise of width s; left: p(z) with
-    the few z drawn; right: their weighted bumps and the exact p(x) (the integral on a fine grid).
+    the z drawn (evenly spaced); right: their weighted bumps, the sum of those bumps (dashed) and
+    the exact p(x) (the integral on a fine grid). The sum matches p(x) as the z's get closer.
     """
     def f(z):
         return 1.5 * z + 1.2 * np.tanh(3 * z)
@@ -478,22 +479,27 @@ def mixture_1d(n_components: int = 9, s: float = 0.35):
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.2), gridspec_kw={"width_ratios": [1, 1.6]})
     zs = np.linspace(-3.5, 3.5, 400)
     axes[0].plot(zs, normal(zs, 0, 1), color="black")
-    picks = np.linspace(-2, 2, n_components)
+    picks = np.linspace(-3, 3, n_components)
     dz = picks[1] - picks[0]
     colors = plt.get_cmap("viridis")(np.linspace(0.1, 0.9, n_components))
     for z, c in zip(picks, colors):
-        axes[0].vlines(z, 0, normal(z, 0, 1), color=c, lw=2)
-    axes[0].set(title=r"prior $p(z)$: a few values of $z$", xlabel="$z$")
+        axes[0].vlines(z, 0, normal(z, 0, 1), color=c, lw=1.5)
+    axes[0].set(title=rf"prior $p(z)$: {n_components} values of $z$, $\Delta z$ apart",
+                xlabel="$z$")
     xs = np.linspace(-7, 7, 600)
-    for z, c in zip(picks, colors):
-        axes[1].plot(xs, normal(xs, f(z), s) * normal(z, 0, 1) * dz, color=c, lw=1)
+    bumps = [normal(xs, f(z), s) * normal(z, 0, 1) * dz for z in picks]
+    for bump, c in zip(bumps, colors):
+        axes[1].plot(xs, bump, color=c, lw=1)
     fine = np.linspace(-6, 6, 4001)
     px = (normal(xs[:, None], f(fine)[None], s) * normal(fine, 0, 1)[None]).sum(1)
     px = px * (fine[1] - fine[0])                                   # the integral over z
-    axes[1].plot(xs, px, color="black", lw=2.2, label=r"$p(x) = \int p(x\mid z)\,p(z)\,dz$")
-    axes[1].set(title=r"one bump $p(x\mid z)\,p(z)\,\Delta z$ per $z$; their sum is $p(x)$",
+    axes[1].plot(xs, px, color="black", lw=2.2, label=r"$p(x) = \int p(x\mid z)p(z)dz$")
+    axes[1].plot(xs, np.sum(bumps, axis=0), color="tab:red", lw=1.2, ls="--",
+                 label="sum of the bumps")
+    axes[1].set(title=r"one bump $p(x\mid z)\,p(z)\,\Delta z$ per $z$; their sum approaches $p(x)$",
                 xlabel="$x$")
-    axes[1].legend(loc="upper left", fontsize=9, frameon=False)
+    axes[1].set_ylim(0, 1.3 * px.max())                             # room for the legend
+    axes[1].legend(loc="upper center", ncol=2, fontsize=9, frameon=False)
     for ax in axes:
         ax.set_yticks([])
         ax.spines[["top", "right", "left"]].set_visible(False)

@@ -37,7 +37,7 @@ def _frame(ax, title: str, lim: float = 6.0) -> None:
     ax.set_title(title, fontsize=10)
 
 
-def course_overview(recon_weight: float = 2.0):
+def course_overview(recon_weight: float = 12.0):
     """Three panels: an autoencoder's points; a VAE's ellipses pulled towards N(0, I); the tug
     of war on sigma between a reconstruction cost and the KL.
 
@@ -73,22 +73,24 @@ def course_overview(recon_weight: float = 2.0):
             ha="left", va="bottom", fontsize=8, color="0.2")
 
     ax = axes[2]
-    sigma = np.linspace(0.05, 1.6, 300)
+    sigma = np.geomspace(0.02, 1.6, 300)
     recon = recon_weight * sigma ** 2
     kl = np.array([kl_to_standard_normal(0.0, s) for s in sigma])
     total = recon + kl
     best = math.sqrt(1 / (1 + 2 * recon_weight))
-    ax.plot(sigma, recon, color="tab:blue", label="reconstruction cost: wants σ → 0")
+    ax.plot(sigma, recon, color="tab:blue", label="reconstruction: wants σ → 0")
     ax.plot(sigma, kl, color="tab:orange", label="KL to N(0, 1): wants σ → 1")
     ax.plot(sigma, total, color="k", lw=2, label="their sum")
     ax.axvline(best, color="0.5", linestyle=":", lw=1)
     ax.annotate("the balance", xy=(best, recon_weight * best ** 2 + kl_to_standard_normal(0, best)),
-                xytext=(best + 0.2, 2.6), fontsize=8,
+                xytext=(0.03, 0.5), fontsize=8,
                 arrowprops=dict(arrowstyle="->", color="0.4", lw=0.8))
-    ax.set_ylim(0, 6.0)
-    ax.set_xlim(0, 1.6)
-    ax.set_xlabel("σ, the size of the noise on the code")
+    ax.set_ylim(0, 7.0)
+    ax.set_xscale("log")
+    ax.set_xlim(0.02, 1.6)
+    ax.set_xticks([0.02, 0.1, 0.5, 1], ["0.02", "0.1", "0.5", "1"])
+    ax.set_xlabel("σ, the size of the noise on the code (log scale)")
     ax.set_ylabel("cost (nats, schematic)")
     ax.set_title("3 · the tug of war on σ", fontsize=10)
-    ax.legend(frameon=False, fontsize=8, loc="upper center")
+    ax.legend(frameon=False, fontsize=8, loc="upper left")
     return fig
