@@ -20,7 +20,7 @@ else
 TORCH_PAIR := "torch==$(TORCH_VERSION),!=$(TORCH_VERSION)+cpu" torchvision==$(TORCHVISION_VERSION)
 endif
 
-.PHONY: install lab test notebooks pretrain benchmark course-time badges lint clean-venv
+.PHONY: install lab test test-colab notebooks pretrain benchmark course-time badges site lint clean-venv
 
 install: $(STAMP)
 
@@ -47,6 +47,17 @@ test: install
 	$(BIN)/ruff check vaelib tests benchmarks tools
 	VAELIB_MNIST=sample $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Every notebook as a student opens it on Colab: Colab's versions (.ci/colab-versions.txt:
+# Python 3.13, ipywidgets 7, ...), each notebook alone in an empty folder, its install cell
+# pointed at a wheel of this checkout; fails on an error, a failed claim, a package installed
+# beside vaelib or a widget Colab cannot draw. The environment (about 5 GB) is built once into
+# ${XDG_CACHE_HOME:-~/.cache}/vae-course/. COLAB_PYTHON: a Python 3.13 to build it from;
+# COLAB_ARGS: e.g. 05_vae, or --models checkpoints (see tools/colab_stack.py --help).
+COLAB_PYTHON ?=
+COLAB_ARGS ?=
+test-colab: install
+	COLAB_PYTHON="$(COLAB_PYTHON)" $(BIN)/python tools/colab_stack.py $(COLAB_ARGS)
+
 # Re-execute every notebook in place (outputs saved), as the tests see them.
 notebooks: install
 	for nb in notebooks/[0-9]*.ipynb; do \
@@ -66,10 +77,16 @@ benchmark: install
 course-time: install
 	$(BIN)/python benchmarks/course_time.py
 
-# Write the repository address of pyproject.toml ([project.urls] Repository) into README's
-# badges and every notebook's Colab badge and install cell.
+# Write the repository address ([project.urls] Repository) and the version of pyproject.toml
+# into README's badges and every notebook's Colab badge and install cell (git+<address>@v<version>).
 badges: install
 	$(BIN)/python tools/badges.py
+
+# The course website from the notebooks as saved (Jupyter Book 1, tools/build_site.py), with
+# the 2-D VAE's decoder exported for the in-page explorer: _build/site/_build/html/index.html.
+# Preview: python -m http.server -d _build/site/_build/html (then open http://localhost:8000).
+site: install
+	$(BIN)/python tools/build_site.py
 
 lint: install
 	$(BIN)/ruff check vaelib tests benchmarks tools

@@ -1,4 +1,6 @@
-"""The repository address is written once (pyproject.toml) and everything else agrees with it."""
+"""The repository address and the course version are written once (pyproject.toml).
+
+Everything else (badges, install cells) agrees with them."""
 
 import ast
 import json
@@ -11,6 +13,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 
 import badges  # noqa: E402
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 
 def test_every_badge_and_install_cell_agrees_with_pyproject():
@@ -32,7 +39,7 @@ def test_readme_and_notebooks_name_the_address_and_nothing_else():
         assert cells.index(install[0]) == min(i for i, c in enumerate(cells)
                                               if c["cell_type"] == "code"), \
             f"{path.name}: the install cell must be the first code cell"
-        assert f"git+{url}" in "".join(install[0]["source"])
+        assert f'"{badges.install_source(url)}"' in "".join(install[0]["source"])
     others = set(re.findall(r"github\.com/([\w.-]+/[\w.-]+?)(?:/|\)|\.git|$)", readme))
     assert others <= {slug, *re.findall(r"github\.com/([\w.-]+/[\w.-]+)", slug)}, others
 
@@ -44,8 +51,10 @@ def test_a_changed_address_is_written_everywhere_by_one_command(tmp_path, monkey
     first = badges.notebooks()[0]
     (tmp_path / "notebooks" / first.name).write_bytes(first.read_bytes())
     pyproject = tmp_path / "pyproject.toml"
-    pyproject.write_text(re.sub(r'Repository = ".*"', 'Repository = "https://github.com/ada/vae-course"',
-                                pyproject.read_text(encoding="utf-8")), encoding="utf-8")
+    text = re.sub(r'Repository = ".*"', 'Repository = "https://github.com/ada/vae-course"',
+                  pyproject.read_text(encoding="utf-8"))
+    text = re.sub(r'(?m)^version = ".*"', 'version = "9.8.7"', text)
+    pyproject.write_text(text, encoding="utf-8")
     monkeypatch.setattr(badges, "ROOT", tmp_path)
     monkeypatch.setattr(sys, "argv", ["badges.py", "--check"])
     try:
@@ -57,8 +66,9 @@ def test_a_changed_address_is_written_everywhere_by_one_command(tmp_path, monkey
     badges.main()
     readme = (tmp_path / "README.md").read_text(encoding="utf-8")
     assert "ada/vae-course" in readme and "OWNER/REPOSITORY" not in readme
+    assert "github/ada/vae-course/blob/v9.8.7/notebooks/" in readme
     nb = (tmp_path / "notebooks" / first.name).read_text(encoding="utf-8")
-    assert "git+https://github.com/ada/vae-course" in nb and "OWNER/REPOSITORY" not in nb
+    assert "git+https://github.com/ada/vae-course@v9.8.7" in nb and "OWNER/REPOSITORY" not in nb
     monkeypatch.setattr(sys, "argv", ["badges.py", "--check"])
     badges.main()  # now everything agrees
 
@@ -71,6 +81,38 @@ def test_a_bad_address_is_a_clear_error(tmp_path, monkeypatch):
         raise AssertionError("expected an error")
     except SystemExit as stop:
         assert "must be a GitHub address" in str(stop.code)
+
+
+def test_a_bad_version_is_a_clear_error(tmp_path, monkeypatch):
+    (tmp_path / "pyproject.toml").write_text('[project]\nversion = "main"\n')
+    monkeypatch.setattr(badges, "ROOT", tmp_path)
+    try:
+        badges.version()
+        raise AssertionError("expected an error")
+    except SystemExit as stop:
+        assert "must be a release number" in str(stop.code)
+
+
+def test_every_install_cell_names_the_version_of_pyproject():
+    """The install cell installs the library at the course's own release, never a branch.
+
+    Read without tools/badges.py, so that a mistake there cannot hide one here."""
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "version"]
+    for path in badges.notebooks():
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        install = "".join(next(c for c in cells if "install" in c["metadata"].get("tags", []))
+                          ["source"])
+        sources = re.findall(r'"(git\+[^"]*)"', install)
+        assert len(sources) == 1, f"{path.name}: one address in the install cell, got {sources}"
+        named = re.fullmatch(r"git\+https://github\.com/[\w.-]+/[\w.-]+@v([^@/]+)", sources[0])
+        assert named, f"{path.name}: the install cell must name a version (…@v<version>), " \
+                      f"not {sources[0]}"
+        assert named.group(1) == version, \
+            f"{path.name} installs v{named.group(1)}, pyproject.toml says {version}: make badges"
+        title = "".join(cells[0]["source"])
+        assert f"/blob/v{version}/notebooks/{path.name}" in title, \
+            f"{path.name}: its Colab badge must open the release v{version}"
 
 
 def test_the_install_cell_adds_every_package_the_course_imports():

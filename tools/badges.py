@@ -1,16 +1,20 @@
-"""Write the repository's public address everywhere it appears, from one line in pyproject.toml.
+"""Write the repository's address and the course version everywhere, from pyproject.toml.
 
-The address lives in ``[project.urls] Repository`` (a GitHub URL). From it this script
-writes, and with ``--check`` only compares:
+The address lives in ``[project.urls] Repository`` (a GitHub URL), the version in
+``[project] version``; a release of the course is the tag ``v<version>`` (README,
+"Publishing"). From them this script writes, and with ``--check`` only compares:
 
-  README.md           the Binder badge and the table of notebooks with one Colab badge each
-                      (between the markers <!-- badges:start --> and <!-- badges:end -->)
+  README.md           the Binder badge, the link to the course website (GitHub Pages) and
+                      the table of notebooks with one Colab badge each
+                      (between the markers <!-- badges:start --> and <!-- badges:end -->);
+                      each Colab badge opens the notebook as released, at the tag
   notebooks/NN_*.ipynb  the Colab badge under each notebook's title, and the notebook's
-                      install cell (tagged "install"), which installs the course library from
-                      the repository when the notebook runs alone, e.g. on Colab
+                      install cell (tagged "install"), which installs the course library at
+                      the tag (``git+<address>@v<version>``), never a moving branch, when
+                      the notebook runs alone, e.g. on Colab
 
-    python tools/badges.py           # after changing the address: rewrite everything
-    python tools/badges.py --check   # exit 1 and name the files that disagree with it
+    python tools/badges.py           # after changing the address or the version
+    python tools/badges.py --check   # exit 1 and name the files that disagree with them
 """
 
 from __future__ import annotations
@@ -28,14 +32,14 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
-BRANCH = "main"
 START, END = "<!-- badges:start -->", "<!-- badges:end -->"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
 COLAB_LINE = re.compile(r"^\[!\[Open in Colab\]\(.*$", re.M)
 
 INSTALL_CELL = '''\
-# Opened alone, e.g. on Colab? Then this cell installs the course library; locally it does nothing.
+# Opened alone, e.g. on Colab? Then this cell installs the course library at the version these
+# notebooks were written for (the tag in the address); locally it does nothing.
 import importlib, importlib.util, os, subprocess, sys
 
 if importlib.util.find_spec("vaelib") is None:
@@ -67,16 +71,44 @@ def repository() -> tuple[str, str]:
     return url.rstrip("/"), match.group(1)
 
 
+def version() -> str:
+    """pyproject.toml's [project] version, e.g. "0.1.0"; its release is the tag v0.1.0."""
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    found = str(meta.get("project", {}).get("version", ""))
+    if not re.fullmatch(r"\d+(\.\d+)*((a|b|rc)\d+)?(\.post\d+)?", found):
+        sys.exit(f"pyproject.toml: [project] version must be a release number such as 0.1.0 "
+                 f"(no dynamic version, no local part), not {found!r}")
+    return found
+
+
+def tag() -> str:
+    """The git tag of this version of the course: v<version>."""
+    return f"v{version()}"
+
+
+def install_source(url: str) -> str:
+    """What the install cell installs: the library at this version's tag."""
+    return f"git+{url}@{tag()}"
+
+
 def notebooks() -> list[Path]:
     return sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
 def colab_url(slug: str, path: Path) -> str:
-    return f"https://colab.research.google.com/github/{slug}/blob/{BRANCH}/notebooks/{path.name}"
+    return f"https://colab.research.google.com/github/{slug}/blob/{tag()}/notebooks/{path.name}"
 
 
 def binder_url(slug: str) -> str:
     return f"https://mybinder.org/v2/gh/{slug}/HEAD?urlpath=lab/tree/notebooks/00_start_here.ipynb"
+
+
+def site_url(slug: str) -> str:
+    """The course website, published by GitHub Pages (.github/workflows/pages.yml)."""
+    owner, name = slug.split("/")
+    if name.lower() == f"{owner.lower()}.github.io":  # a user or organisation site
+        return f"https://{owner.lower()}.github.io/"
+    return f"https://{owner.lower()}.github.io/{name}/"
 
 
 def colab_line(slug: str, path: Path) -> str:
@@ -94,6 +126,9 @@ def readme_block(slug: str) -> str:
         START,
         f"[![Binder]({BINDER_BADGE})]({binder_url(slug)}) the whole course in JupyterLab, "
         "nothing to install",
+        "",
+        f"[Read the course online]({site_url(slug)}): every notebook as a web page, as run, "
+        "with a 2-D decoder that runs in the page",
         "",
         "| notebook | title | open alone |",
         "|---|---|---|",
@@ -120,7 +155,7 @@ def updated_notebook(path: Path, url: str, slug: str) -> nbformat.NotebookNode:
         title.source = COLAB_LINE.sub(lambda _: badge, title.source)
     else:
         title.source = "\n".join([lines[0], "", badge, *lines[1:]])
-    source = INSTALL_CELL.format(source=f"git+{url}")
+    source = INSTALL_CELL.format(source=install_source(url))
     install = [c for c in nb.cells if "install" in c.metadata.get("tags", [])]
     if install:
         install[0].source = source
@@ -150,9 +185,9 @@ def main() -> None:
             if not args.check:
                 nbformat.write(nb, path)
     if args.check and stale:
-        sys.exit(f"These files disagree with the address {url} in pyproject.toml: "
-                 f"{', '.join(stale)}. Run `make badges`.")
-    print(f"{'checked' if args.check else 'wrote'} the address {url} "
+        sys.exit(f"These files disagree with the address {url} or the version {version()} in "
+                 f"pyproject.toml: {', '.join(stale)}. Run `make badges`.")
+    print(f"{'checked' if args.check else 'wrote'} the address {url} and the tag {tag()} "
           f"({len(stale)} file(s) {'stale' if args.check else 'updated'})")
 
 
