@@ -250,6 +250,10 @@ def test_cvae_plot_helpers_draw():
     fig, ax = plt.subplots()
     plots.class_mean_discs(ax, torch.randn(10, 2))
     assert len(ax.patches) == 10
+    fig, ax = plt.subplots()                     # two means 0.1 apart: both numbers moved apart
+    plots.class_mean_discs(ax, torch.tensor([[0.0, 0.0], [0.1, 0.0], [3.0, 3.0]]))
+    offsets = [a.xyann for a in ax.texts]
+    assert offsets[0][0] < 0 < offsets[1][0] and offsets[2] == (0.0, 0.0)
     ax = plots.framed_images(torch.rand(22, 1, 28, 28), 11, {3: "tab:red"})
     assert len(ax.patches) == 1
     ax = plots.grouped_bars({"a": torch.rand(10), "b": torch.rand(10)})

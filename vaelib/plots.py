@@ -270,14 +270,29 @@ def linear_vae_live(eigenvalues, s2: float, figsize: tuple[float, float], dpi: i
     return draw
 
 
-def class_mean_discs(ax: Axes, means: torch.Tensor, radius: float = 1.0) -> Axes:
-    """Each 2-D class mean [K, 2] as a numbered disc with a dashed circle of ``radius``."""
-    for k, (m1, m2) in enumerate(means.detach().cpu().tolist()):
+def class_mean_discs(ax: Axes, means: torch.Tensor, radius: float = 1.0,
+                     crowded: float = 0.6) -> Axes:
+    """Each 2-D class mean [K, 2] as a numbered disc with a dashed circle of ``radius``.
+
+    A mean closer than ``crowded`` to another gets a black dot at its place and its numbered
+    disc moved away from its nearest neighbour on a short line, so that no number is hidden.
+    """
+    m = means.detach().cpu().float()
+    dist = torch.cdist(m, m).fill_diagonal_(float("inf"))
+    for k, (m1, m2) in enumerate(m.tolist()):
         color = DIGIT_COLORS[k % 10]
         ax.add_patch(plt.Circle((m1, m2), radius, fill=False, ls="--", lw=1, color=color))
-        ax.scatter([m1], [m2], s=160, color=color, edgecolors="k", zorder=3)
-        ax.annotate(str(k), (m1, m2), ha="center", va="center", fontsize=8, color="w",
-                    weight="bold", zorder=4)
+        offset = (0.0, 0.0)
+        if len(m) > 1 and float(dist[k].min()) < crowded:
+            away = m[k] - m[int(dist[k].argmin())]
+            away = away / away.norm() if float(away.norm()) > 0 else torch.tensor([1.0, 0.0])
+            offset = tuple(14 * v for v in away.tolist())     # points, away from it
+            ax.scatter([m1], [m2], s=12, color="k", zorder=4)
+        ax.annotate(str(k), (m1, m2), xytext=offset, textcoords="offset points", ha="center",
+                    va="center", fontsize=8, color="w", weight="bold", zorder=5,
+                    bbox=dict(boxstyle="circle,pad=0.3", fc=color, ec="k"),
+                    arrowprops=None if offset == (0.0, 0.0) else dict(arrowstyle="-", lw=0.8,
+                                                                      color="k"))
     return ax
 
 
