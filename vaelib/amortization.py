@@ -117,7 +117,8 @@ def plot_vi_climb(vi: dict, elbo_enc: dict, labels, shown=(0, 1, 2, 3, 4, 5)):
         axes[0].plot(vi[first].steps, vi[first].trace[:, i], color=colour,
                      label=f"image {i} ({int(labels[i])})")
         axes[0].axhline(float(elbo_enc[first][i]), color=colour, linestyle=":", linewidth=1)
-    axes[0].set_ylim(-320, -40)
+    lowest = float(vi[first].trace[:, list(shown)].min())     # every curve from its start
+    axes[0].set_ylim(min(-320.0, lowest - 15), -40)
     axes[0].set_title(f"{first}: six images (dotted: their encoder ELBO)", fontsize=10)
     axes[0].legend(fontsize="x-small", frameon=False, ncols=2)
     axes[0].set_ylabel("ELBO (nats)")
@@ -211,8 +212,10 @@ def posterior_panels(model, x: torch.Tensor, qs: dict, picked: list[int], encode
     offsets = [(6, 6), (6, -12), (-16, 6), (-16, -12)]
     for n, i in enumerate(picked):
         start, end = encoder_mu[i].tolist(), qs["refined"][0][i].tolist()
-        arrow = dict(arrowstyle="-|>", color="k", linewidth=1.6, mutation_scale=14)
-        axes[0].annotate("", xy=end, xytext=start, arrowprops=arrow)
+        arrow = dict(arrowstyle="-|>", color="k", linewidth=1.6, mutation_scale=14, shrinkA=0,
+                     shrinkB=0)
+        if math.dist(start, end) > 0.2:        # a shorter move has no room for an arrow head
+            axes[0].annotate("", xy=end, xytext=start, arrowprops=arrow)
         for name, (m, _) in qs.items():
             axes[0].plot(*m[i].tolist(), marker="o", markersize=4, color=STYLE[name]["color"])
         axes[0].annotate(f"{i}", end, fontsize=9, xytext=offsets[n % 4], textcoords="offset points",

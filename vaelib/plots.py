@@ -407,10 +407,12 @@ def codes_and_samples(codes: dict, samples: dict, labels, classes, radius: float
     fig, axes = plt.subplots(2, len(codes), figsize=(3.25 * len(codes), 6.6))
     for j, beta in enumerate(codes):
         name = "KL off" if beta == 0 else f"beta = {beta:g}"
-        latent_scatter(codes[beta], labels, classes=classes, ax=axes[0, j], s=3,
-                       legend=(j == len(codes) - 1), title=name)
+        latent_scatter(codes[beta], labels, classes=classes, ax=axes[0, j], s=3, legend=False,
+                       title=name)
         axes[0, j].add_patch(plt.Circle((0, 0), radius, fill=False, ls="--", color="k"))
         show_images(samples[beta], nrow=6, ax=axes[1, j], title="decoded from N(0, I)")
+    axes[0, -1].legend(*axes[0, -1].get_legend_handles_labels(), markerscale=4, frameon=False,
+                       fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     return fig
 
@@ -582,7 +584,7 @@ def generative_model_picture(s: float = 0.3):
     Right: a toy posterior p(z|x) (decoder x = z1 + z2^2 / 2 plus noise of width s, x = 1
     observed) on the prior's circles, and a Gaussian q(z|x) with its mean and variances."""
     from matplotlib.patches import Ellipse, FancyArrowPatch
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 3.9), gridspec_kw={"width_ratios": [1.35, 1]})
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 3.9), gridspec_kw={"width_ratios": [1.35, 1]})
     ax.set(xlim=(0, 10), ylim=(0, 6))
     ax.set_axis_off()
     box = dict(boxstyle="round,pad=0.4", fc="0.93", ec="0.35")
@@ -617,7 +619,7 @@ def generative_model_picture(s: float = 0.3):
     ax2.plot([], [], color="C1", ls=":", label=r"prior $p(z)$, radius 1 and 2")
     ax2.set(xlim=(-3, 3), ylim=(-3, 3), aspect="equal", xlabel="$z_1$", ylabel="$z_2$",
             title="a toy posterior and its Gaussian stand-in")
-    ax2.legend(loc="lower left", fontsize="x-small", frameon=True, framealpha=0.9)
+    ax2.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small", frameon=False)
     fig.tight_layout()
     return fig
 
@@ -655,7 +657,8 @@ def vae_training_graph(ax: Axes | None = None) -> Axes:
         arrow(start, end)
     backward = [((9.15, 3.1), (8.9, 2.2)), ((8.75, 1.7), (8.4, 1.7)), ((7.4, 1.7), (6.9, 1.7)),
                 ((4.75, 1.6), (4.25, 1.0)), ((4.75, 2.25), (3.9, 2.7)), ((3.0, 2.8), (2.3, 2.3)),
-                ((2.85, 1.0), (2.3, 1.5)), ((8.3, 3.2), (4.9, 3.2))]
+                ((2.85, 1.0), (2.3, 1.5)), ((8.3, 3.2), (4.9, 3.2)),
+                ((3.7, 3.1), (3.7, 2.85)), ((4.2, 3.1), (4.2, 1.45))]   # the KL's own gradients
     for start, end in backward:
         arrow(start, end, color="C3", ls="--")
     ax.text(6.15, 1.1, "no gradient\ninto $\\varepsilon$", color="C3", fontsize=9, va="center")

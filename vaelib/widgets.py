@@ -149,7 +149,7 @@ def _render_scatter(codes, labels=None, lim: float = 3.0, pixels: int = 216, dpi
         colors = [DIGIT_COLORS[int(k) % 10] for k in labels]
     fig = Figure(figsize=(pixels / dpi, pixels / dpi), dpi=dpi)
     canvas = FigureCanvasAgg(fig)
-    ax = fig.add_axes((0.2, 0.18, 0.76, 0.76))
+    ax = fig.add_axes((0.26, 0.18, 0.7, 0.76))        # room for the z2 label and "-20"
     ax.scatter(z[:, 0], z[:, 1], s=3, c=colors, alpha=0.5, linewidths=0)
     ax.set(xlim=(-lim, lim), ylim=(-lim, lim), xlabel="$z_1$", ylabel="$z_2$")
     canvas.draw()
